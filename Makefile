@@ -1,0 +1,64 @@
+# Rivendell's one answer to "how do I run X". `make run` and `make test` install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+
+VENV := .venv
+UV := tools/uv/bin/uv
+BUN_BIN := $(CURDIR)/tools/node_modules/.bin
+REFLEX_ENV := PATH="$(BUN_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 \
+	REFLEX_TELEMETRY_ENABLED=false
+
+.PHONY: help run test lint format typecheck check deps chromium screenshots bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv tools/uv
+	tools/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.synced tools/node_modules/.installed ## Install the locked Python and JS dependencies
+
+chromium: ## Install Debian's Chromium for the browser tests (once)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: deps ## Start Rivendell on http://$(HOST):$(PORT) (production build, SQLite by default)
+	$(REFLEX_ENV) $(VENV)/bin/reflex run --env prod --single-port --backend-host $(HOST) --backend-port $(PORT)
+
+test: deps chromium ## Run every test: unit, integration (SQLite and PostgreSQL) and browser
+	$(REFLEX_ENV) $(VENV)/bin/pytest
+
+lint: deps ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: deps ## Format the code
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: deps ## mypy on the package
+	$(VENV)/bin/mypy
+
+check: lint typecheck test ## Everything CI runs
+
+screenshots: deps chromium ## Refresh docs/screenshots/ from a running build
+	$(REFLEX_ENV) $(VENV)/bin/python -m bench.screenshots
+
+bench: deps chromium ## Run the benchmarks and print the figures for docs/benchmarks.md
+	$(REFLEX_ENV) $(VENV)/bin/python -m bench.room_page
+
+clean: ## Remove build output and local data (not the dependencies)
+	rm -rf .web data/*.db data/*.db-* docs/screenshots/*.tmp

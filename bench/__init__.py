@@ -1,0 +1,1 @@
+"""Benchmarks anyone can rerun; results are written up in docs/benchmarks.md."""

@@ -1,0 +1,1 @@
+"""Reusable UI: the Monaco editor, resizable panels, the heartbeat."""

@@ -1,0 +1,230 @@
+"""Database reads and the only writes: every change to an interview goes through here.
+
+Functions take keyword arguments and a session; they check who may do what, so a forged
+browser event or API call meets the same rule as the UI.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from sqlmodel import Session, col, func, select
+
+from rivendell.executor.languages import get_language
+from rivendell.markdown import MAX_MARKDOWN_CHARS
+from rivendell.models import (
+    MAX_CODE_CHARS,
+    PALETTE,
+    Interview,
+    InterviewCreate,
+    Participant,
+    ParticipantCreate,
+    Role,
+    check_language,
+    utcnow,
+)
+
+__all__ = [
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "create_interview",
+    "get_live_interview",
+    "hash_token",
+    "join_interview",
+    "list_participants",
+    "new_interview_id",
+    "new_token",
+    "participant_for_token",
+    "update_code",
+    "update_language",
+    "update_problem",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class NotFound(LookupError):
+    """No such interview (or it expired), or no such participant."""
+
+
+class Forbidden(PermissionError):
+    """The caller is in the room but may not do this."""
+
+
+class Invalid(ValueError):
+    """The input breaks a rule; the message says which."""
+
+
+def new_interview_id() -> str:
+    """160 random bits as 32 lowercase base32 characters: URL-safe and free of ``_``."""
+    return base64.b32encode(secrets.token_bytes(20)).decode().lower()
+
+
+def new_token() -> str:
+    """A participant's bearer token (256 random bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _expired(interview: Interview, ttl: timedelta) -> bool:
+    return interview.ended_at is not None or interview.updated_at < utcnow() - ttl
+
+
+def get_live_interview(*, db: Session, interview_id: str, ttl: timedelta) -> Interview | None:
+    """The interview with this id unless it is unknown, ended or idle for longer than ``ttl``."""
+    if not interview_id or len(interview_id) > 64:
+        return None
+    interview = db.get(Interview, interview_id)
+    if interview is None or _expired(interview, ttl):
+        return None
+    return interview
+
+
+def list_participants(*, db: Session, interview_id: str) -> list[Participant]:
+    """Everyone who joined, in join order."""
+    statement = (
+        select(Participant)
+        .where(Participant.interview_id == interview_id)
+        .order_by(col(Participant.id))
+    )
+    return list(db.exec(statement))
+
+
+def participant_for_token(*, db: Session, interview_id: str, token: str) -> Participant | None:
+    """The participant holding ``token`` in this interview, or ``None``."""
+    if not token or len(token) > 256:
+        return None
+    participant = db.exec(
+        select(Participant).where(Participant.token_hash == hash_token(token))
+    ).first()
+    if participant is None or participant.interview_id != interview_id:
+        return None
+    return participant
+
+
+def _add_participant(
+    *, db: Session, interview_id: str, name: str, role: Role
+) -> tuple[Participant, str]:
+    count = db.exec(
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.interview_id == interview_id)
+    ).one()
+    token = new_token()
+    participant = Participant(
+        interview_id=interview_id,
+        name=name,
+        role=role,
+        color=PALETTE[count % len(PALETTE)],
+        token_hash=hash_token(token),
+    )
+    db.add(participant)
+    return participant, token
+
+
+def create_interview(*, db: Session, data: InterviewCreate) -> tuple[Interview, Participant, str]:
+    """A new interview, its creator as interviewer, and the creator's token (shown only now)."""
+    interview = Interview(
+        id=new_interview_id(),
+        title=data.title,
+        language=data.language,
+        code=get_language(data.language).starter.lstrip("\n"),
+    )
+    db.add(interview)
+    db.flush()
+    creator, token = _add_participant(
+        db=db, interview_id=interview.id, name=data.creator_name, role=Role.INTERVIEWER
+    )
+    db.commit()
+    logger.info("interview %s created", interview.id)
+    return interview, creator, token
+
+
+def join_interview(
+    *, db: Session, interview: Interview, data: ParticipantCreate
+) -> tuple[Participant, str]:
+    """Seat someone who opened the link as a candidate; returns their token (shown only now)."""
+    participant, token = _add_participant(
+        db=db, interview_id=interview.id, name=data.name, role=Role.CANDIDATE
+    )
+    interview.updated_at = utcnow()
+    db.add(interview)
+    db.commit()
+    logger.info("interview %s: participant %s joined", interview.id, participant.id)
+    return participant, token
+
+
+def _member(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta
+) -> tuple[Interview, Participant]:
+    interview = get_live_interview(db=db, interview_id=interview_id, ttl=ttl)
+    if interview is None:
+        raise NotFound("interview not found")
+    participant = participant_for_token(db=db, interview_id=interview_id, token=token)
+    if participant is None:
+        raise Forbidden("you are not a participant of this interview")
+    return interview, participant
+
+
+def update_problem(
+    *, db: Session, interview_id: str, token: str, markdown: str, ttl: timedelta
+) -> Interview:
+    """Replace the problem statement; only an interviewer may, whatever the client claims."""
+    interview, participant = _member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    if participant.role != Role.INTERVIEWER:
+        logger.warning(
+            "interview %s: refused a problem edit from candidate %s", interview_id, participant.id
+        )
+        raise Forbidden("only the interviewer can edit the problem statement")
+    if not isinstance(markdown, str):
+        raise Invalid("the problem statement must be text")
+    if len(markdown) > MAX_MARKDOWN_CHARS:
+        raise Invalid(
+            f"the problem statement is too long ({len(markdown):,} characters; "
+            f"at most {MAX_MARKDOWN_CHARS:,})"
+        )
+    interview.problem_markdown = markdown.replace("\x00", "\ufffd")
+    interview.updated_at = utcnow()
+    db.add(interview)
+    db.commit()
+    return interview
+
+
+def update_language(
+    *, db: Session, interview_id: str, token: str, language: str, ttl: timedelta
+) -> Interview:
+    """Switch the room's language; anyone in the room may."""
+    interview, _ = _member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    try:
+        interview.language = check_language(language)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    interview.updated_at = utcnow()
+    db.add(interview)
+    db.commit()
+    return interview
+
+
+def update_code(
+    *, db: Session, interview_id: str, token: str, code: str, ttl: timedelta
+) -> Interview:
+    """Save the room's code; anyone in the room may."""
+    interview, _ = _member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    if not isinstance(code, str):
+        raise Invalid("the code must be text")
+    if len(code) > MAX_CODE_CHARS:
+        raise Invalid(f"the code is too long (at most {MAX_CODE_CHARS:,} characters)")
+    interview.code = code.replace("\x00", "\ufffd")
+    interview.updated_at = utcnow()
+    db.add(interview)
+    db.commit()
+    return interview

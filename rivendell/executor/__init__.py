@@ -1,0 +1,1 @@
+"""Running interview code: the executor seam and the languages it knows."""

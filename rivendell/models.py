@@ -1,0 +1,178 @@
+"""Every table Rivendell stores and the shapes its inputs and outputs take.
+
+``X`` is the table, ``XCreate`` what a user may send to make one, ``XPublic`` what anyone in the
+room may see (never a token or its hash).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from rivendell.executor.languages import languages
+
+__all__ = [
+    "MAX_CODE_CHARS",
+    "MAX_NAME_CHARS",
+    "MAX_TITLE_CHARS",
+    "Interview",
+    "InterviewCreate",
+    "InterviewPublic",
+    "Participant",
+    "ParticipantCreate",
+    "ParticipantPublic",
+    "Role",
+    "utcnow",
+]
+
+MAX_TITLE_CHARS = 120
+MAX_NAME_CHARS = 40
+MAX_CODE_CHARS = 200_000
+
+# A participant's colour is picked from this palette in join order: high contrast on light and dark.
+PALETTE = (
+    "#e5484d",
+    "#3e63dd",
+    "#30a46c",
+    "#f76b15",
+    "#8e4ec6",
+    "#12a594",
+    "#d6409f",
+    "#ffc53d",
+)
+
+
+# Zero-width (non-)joiners are format characters that real names and emoji need.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    """What a participant may do in a room."""
+
+    INTERVIEWER = "interviewer"
+    CANDIDATE = "candidate"
+
+
+def clean_line(value: str, *, field: str, limit: int) -> str:
+    """A one-line text as people type it: trimmed, NFC, no control characters, not empty, bounded.
+
+    The limit is checked before any work so a 10 MB value costs nothing.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be text")
+    if len(value) > limit * 4:
+        raise ValueError(f"{field} is too long (at most {limit} characters)")
+    text = unicodedata.normalize("NFC", value)
+    # Control and format characters (bidi overrides, NUL, newlines) do not belong in a label.
+    text = "".join(" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in _JOINERS)
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError(f"{field} must not be empty")
+    if len(text) > limit:
+        raise ValueError(f"{field} is too long (at most {limit} characters)")
+    return text
+
+
+def check_language(value: str) -> str:
+    """A known language id, or a clear error listing the known ones."""
+    if value not in languages():
+        known = ", ".join(languages())
+        raise ValueError(f"unknown language {value[:40]!r}; choose one of: {known}")
+    return value
+
+
+class Interview(SQLModel, table=True):
+    """One interview: its room, problem statement and code."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    title: str = Field(max_length=MAX_TITLE_CHARS)
+    language: str = Field(max_length=32)
+    problem_markdown: str = Field(default="")
+    code: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+    ended_at: datetime | None = Field(default=None)
+
+
+class Participant(SQLModel, table=True):
+    """Someone who joined an interview, as interviewer or candidate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=MAX_NAME_CHARS)
+    # Stored as its value in a plain string column, so the database needs no enum type.
+    role: Role = Field(
+        sa_type=sqlalchemy.Enum(
+            Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        )
+    )
+    color: str = Field(max_length=16)
+    # Only the SHA-256 of the bearer token is kept: a leaked database grants no one a seat.
+    token_hash: str = Field(max_length=64, unique=True)
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class InterviewCreate(SQLModel):
+    """What the home page (and later the API) sends to create an interview."""
+
+    title: str
+    language: str
+    creator_name: str
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return clean_line(value, field="Title", limit=MAX_TITLE_CHARS)
+
+    @field_validator("creator_name")
+    @classmethod
+    def _creator_name(cls, value: str) -> str:
+        return clean_line(value, field="Name", limit=MAX_NAME_CHARS)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return check_language(value)
+
+
+class ParticipantCreate(SQLModel):
+    """What someone opening a shared link sends to join."""
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return clean_line(value, field="Name", limit=MAX_NAME_CHARS)
+
+
+class ParticipantPublic(SQLModel):
+    """A participant as everyone in the room sees them."""
+
+    id: int
+    name: str
+    role: Role
+    color: str
+
+
+class InterviewPublic(SQLModel):
+    """An interview as anyone holding its link may see it."""
+
+    id: str
+    title: str
+    language: str
+    problem_markdown: str
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None

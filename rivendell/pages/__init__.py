@@ -1,0 +1,1 @@
+"""One module per route, each with the state it needs beside it."""

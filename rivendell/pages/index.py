@@ -1,0 +1,157 @@
+"""The home page: create an interview and land in its room as the interviewer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from rivendell import crud
+from rivendell.db import session
+from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
+from rivendell.layout import page_frame
+from rivendell.models import MAX_NAME_CHARS, MAX_TITLE_CHARS, InterviewCreate
+from rivendell.state import IdentityState
+
+__all__ = ["HomeState", "index_page"]
+
+
+class HomeState(rx.State):
+    """The create-interview form."""
+
+    language: str = DEFAULT_LANGUAGE
+    error: str = ""
+    creating: bool = False
+
+    @rx.event
+    def set_language(self, language: str):
+        """Pick the language the room starts with."""
+        if language in languages():
+            self.language = language
+
+    @rx.event
+    async def create(self, form_data: dict[str, str]):
+        """Create the interview, keep the creator's token in this browser, open the room."""
+        try:
+            data = InterviewCreate(
+                title=str(form_data.get("title", ""))[: MAX_TITLE_CHARS * 8],
+                creator_name=str(form_data.get("creator_name", ""))[: MAX_NAME_CHARS * 8],
+                language=self.language,
+            )
+        except ValueError as error:
+            self.error = _first_error(error)
+            return
+        self.error = ""
+
+        def write() -> tuple[str, str]:
+            with session() as db:
+                interview, _, token = crud.create_interview(db=db, data=data)
+                return interview.id, token
+
+        interview_id, token = await asyncio.to_thread(write)
+        identity = await self.get_state(IdentityState)
+        identity.remember(interview_id, token)
+        return rx.redirect(f"/i/{interview_id}")
+
+
+def _first_error(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        details = errors()
+        if details:
+            return str(details[0].get("msg", error)).removeprefix("Value error, ")
+    return str(error)
+
+
+def _field(label: str, control: rx.Component, field_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+        control,
+        spacing="1",
+        width="100%",
+    )
+
+
+@page_frame
+def index_page() -> rx.Component:
+    """``/``: what Rivendell is and the form that starts an interview."""
+    return rx.center(
+        rx.vstack(
+            rx.heading("Live coding interviews, together", size="8", as_="h1", align="center"),
+            rx.text(
+                "Create an interview, share its link, and write code with your candidate in one "
+                "shared editor.",
+                color_scheme="gray",
+                size="3",
+                align="center",
+            ),
+            rx.card(
+                rx.form(
+                    rx.vstack(
+                        _field(
+                            "Interview title",
+                            rx.input(
+                                id="title",
+                                name="title",
+                                placeholder="e.g. Backend engineer — pairing round",
+                                aria_label="Interview title",
+                                max_length=MAX_TITLE_CHARS,
+                                required=True,
+                                auto_focus=True,
+                                width="100%",
+                            ),
+                            "title",
+                        ),
+                        _field(
+                            "Your name",
+                            rx.input(
+                                id="creator-name",
+                                name="creator_name",
+                                placeholder="e.g. Alex Kim",
+                                aria_label="Your name",
+                                max_length=MAX_NAME_CHARS,
+                                required=True,
+                                width="100%",
+                            ),
+                            "creator-name",
+                        ),
+                        _field(
+                            "Language",
+                            rx.select.root(
+                                rx.select.trigger(
+                                    id="language", aria_label="Language", width="100%"
+                                ),
+                                rx.select.content(
+                                    *[
+                                        rx.select.item(lang.name, value=lang.id)
+                                        for lang in languages().values()
+                                    ]
+                                ),
+                                value=HomeState.language,
+                                on_change=HomeState.set_language,
+                            ),
+                            "language",
+                        ),
+                        rx.cond(
+                            HomeState.error != "",
+                            rx.callout(
+                                HomeState.error, color_scheme="red", role="alert", width="100%"
+                            ),
+                        ),
+                        rx.button("Create interview", type="submit", size="3", width="100%"),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    on_submit=HomeState.create,
+                    reset_on_submit=False,
+                ),
+                size="4",
+                width="100%",
+            ),
+            spacing="5",
+            align="center",
+            width="min(32rem, 92vw)",
+        ),
+        padding="2rem",
+        min_height="100%",
+    )

@@ -1,0 +1,724 @@
+"""The interview room: problem statement, code editor, output, and who is here.
+
+``RoomState`` is shared by everyone who opened the same interview (an ``rx.SharedState`` linked
+to the interview id) and is only ever a projection of the database plus presence: it is rebuilt
+from ``crud`` whenever the event bus announces a change. ``RoomPageState`` is private to one
+browser and holds who that browser is; every change it asks for is checked by ``crud``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from datetime import timedelta
+
+import reflex as rx
+from reflex.istate.manager.token import BaseStateToken
+
+from rivendell import crud
+from rivendell.components.editor import code_editor
+from rivendell.components.heartbeat import heartbeat
+from rivendell.components.panels import panel, panel_group, resize_handle
+from rivendell.db import session
+from rivendell.events import EventType, RoomEvent, bus
+from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
+from rivendell.layout import page_frame
+from rivendell.markdown import MAX_MARKDOWN_CHARS, render_markdown
+from rivendell.models import MAX_NAME_CHARS, ParticipantCreate, Role
+from rivendell.presence import get_presence
+from rivendell.settings import get_settings
+from rivendell.state import IdentityState
+
+__all__ = ["ROUTE", "RoomPageState", "RoomState", "refresh_room", "room_page"]
+
+logger = logging.getLogger(__name__)
+
+ROUTE = "/i/[interview]"
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=get_settings().interview_ttl_hours)
+
+
+@dataclasses.dataclass
+class ParticipantView:
+    """One row of the participants panel."""
+
+    id: int
+    name: str
+    role: str
+    color: str
+    online: bool
+
+
+@dataclasses.dataclass
+class RoomSnapshot:
+    """Everything a room shows, read in one go from the database and presence."""
+
+    interview_id: str
+    title: str
+    language: str
+    problem_markdown: str
+    problem_html: str
+    code: str
+    participants: list[ParticipantView]
+
+
+def load_snapshot(interview_id: str) -> RoomSnapshot | None:
+    """The room as stored now, or ``None`` when the interview is unknown or expired."""
+    with session() as db:
+        interview = crud.get_live_interview(db=db, interview_id=interview_id, ttl=_ttl())
+        if interview is None:
+            return None
+        people = crud.list_participants(db=db, interview_id=interview_id)
+    online = get_presence().online(interview_id)
+    return RoomSnapshot(
+        interview_id=interview.id,
+        title=interview.title,
+        language=interview.language,
+        problem_markdown=interview.problem_markdown,
+        problem_html=render_markdown(interview.problem_markdown),
+        code=interview.code,
+        participants=[
+            ParticipantView(
+                id=p.id or 0, name=p.name, role=p.role.value, color=p.color, online=p.id in online
+            )
+            for p in people
+        ],
+    )
+
+
+class RoomState(rx.SharedState):
+    """What everyone in one interview sees; linked by interview id."""
+
+    interview_id: str = ""
+    title: str = ""
+    language: str = DEFAULT_LANGUAGE
+    problem_markdown: str = ""
+    problem_html: str = ""
+    code: str = ""
+    # Bumped when the stored code changes, so editors that did not make the change reload it.
+    code_revision: int = 0
+    participants: list[ParticipantView] = []
+
+    def _apply(self, snapshot: RoomSnapshot) -> None:
+        self.interview_id = snapshot.interview_id
+        self.title = snapshot.title
+        self.language = snapshot.language
+        self.problem_markdown = snapshot.problem_markdown
+        self.problem_html = snapshot.problem_html
+        if snapshot.code != self.code:
+            self.code = snapshot.code
+            self.code_revision += 1
+        self.participants = snapshot.participants
+
+    @rx.var
+    def monaco_language(self) -> str:
+        """The editor's highlighting mode for the room's language."""
+        language = languages().get(self.language)
+        return language.monaco if language else "plaintext"
+
+    @rx.var
+    def online_count(self) -> int:
+        """How many participants are online."""
+        return sum(1 for p in self.participants if p.online)
+
+    @rx.event
+    async def open_room(self):
+        """Link this browser to the interview in the URL (``on_load``)."""
+        interview_id = str(await self.get_var_value(rx.State.interview))  # type: ignore[attr-defined]
+        page = await self.get_state(RoomPageState)
+        snapshot = await asyncio.to_thread(load_snapshot, interview_id)
+        page.not_found = snapshot is None
+        page.loaded = True
+        if snapshot is None:
+            return
+        room = await self._link_to(interview_id)
+        if room.interview_id != interview_id:
+            room._apply(snapshot)
+        return RoomPageState.restore_identity
+
+
+async def refresh_room(app: rx.App, event: RoomEvent) -> None:
+    """Event-bus subscriber: rebuild the room's shared state from the database."""
+    snapshot = await asyncio.to_thread(load_snapshot, event.interview_id)
+    if snapshot is None:
+        return
+    token = BaseStateToken(ident=event.interview_id, cls=RoomState)
+    async with app.modify_state(token) as root:
+        room = await root.get_state(RoomState)
+        room._apply(snapshot)
+
+
+def _language_items() -> list[list[str]]:
+    return [[lang.id, lang.name] for lang in languages().values()]
+
+
+class RoomPageState(rx.State):
+    """One browser's view of the room: who it is and what it is editing."""
+
+    loaded: bool = False
+    not_found: bool = False
+    participant_id: int = 0
+    role: str = ""
+    my_name: str = ""
+    join_error: str = ""
+    editing_problem: bool = False
+    problem_draft: str = ""
+    problem_error: str = ""
+    _token: str = ""
+    _interview_id: str = ""
+
+    @rx.var
+    def joined(self) -> bool:
+        """Whether this browser has a seat in the room."""
+        return self.participant_id > 0
+
+    @rx.var
+    def is_interviewer(self) -> bool:
+        """Whether this browser may edit the problem statement (the server checks again)."""
+        return self.role == Role.INTERVIEWER.value
+
+    @rx.var
+    def draft_html(self) -> str:
+        """The live preview of the problem statement being edited."""
+        try:
+            return render_markdown(self.problem_draft)
+        except ValueError as error:
+            return f"<p><em>{error}</em></p>"
+
+    @rx.var
+    def draft_chars(self) -> int:
+        """How long the draft is, for the counter under it."""
+        return len(self.problem_draft)
+
+    async def _seat(self, interview_id: str, token: str) -> bool:
+        def lookup() -> tuple[int, str, str] | None:
+            with session() as db:
+                participant = crud.participant_for_token(
+                    db=db, interview_id=interview_id, token=token
+                )
+                if participant is None or participant.id is None:
+                    return None
+                return participant.id, participant.role.value, participant.name
+
+        seat = await asyncio.to_thread(lookup)
+        if seat is None:
+            return False
+        self.participant_id, self.role, self.my_name = seat
+        self._token = token
+        self._interview_id = interview_id
+        return True
+
+    @rx.event
+    async def restore_identity(self):
+        """Take the seat this browser holds, if any (the token lives in local storage)."""
+        room = await self.get_state(RoomState)
+        identity = await self.get_state(IdentityState)
+        interview_id = room.interview_id
+        self.editing_problem = False
+        self.participant_id, self.role, self.my_name, self._token = 0, "", "", ""
+        token = identity.token_for(interview_id)
+        if token and not await self._seat(interview_id, token):
+            identity.forget(interview_id)
+        if self.joined:
+            return RoomPageState.heartbeat
+
+    @rx.event
+    async def join(self, form_data: dict[str, str]):
+        """Take a candidate's seat under the name typed."""
+        room = await self.get_state(RoomState)
+        try:
+            data = ParticipantCreate(name=str(form_data.get("name", ""))[: MAX_NAME_CHARS * 8])
+        except ValueError as error:
+            self.join_error = _first_error(error)
+            return
+
+        def write() -> tuple[int, str] | None:
+            with session() as db:
+                interview = crud.get_live_interview(
+                    db=db, interview_id=room.interview_id, ttl=_ttl()
+                )
+                if interview is None:
+                    return None
+                participant, token = crud.join_interview(db=db, interview=interview, data=data)
+                return participant.id or 0, token
+
+        joined = await asyncio.to_thread(write)
+        if joined is None:
+            self.not_found = True
+            return
+        participant_id, token = joined
+        identity = await self.get_state(IdentityState)
+        identity.remember(room.interview_id, token)
+        self.join_error = ""
+        await self._seat(room.interview_id, token)
+        bus.publish(RoomEvent(room.interview_id, EventType.USER_JOINED, {"id": participant_id}))
+        return RoomPageState.heartbeat
+
+    @rx.event
+    def start_editing_problem(self, current: str):
+        """Open the problem editor on the current statement."""
+        if not self.is_interviewer:
+            return rx.toast.error("Only the interviewer can edit the problem statement.")
+        self.problem_draft = current
+        self.problem_error = ""
+        self.editing_problem = True
+
+    @rx.event
+    def cancel_editing_problem(self):
+        """Close the problem editor without saving."""
+        self.editing_problem = False
+        self.problem_error = ""
+
+    @rx.event
+    def set_problem_draft(self, value: str):
+        """Keep the draft (and so its preview) as the interviewer types."""
+        self.problem_draft = value[: MAX_MARKDOWN_CHARS + 1]
+
+    @rx.event
+    async def save_problem(self):
+        """Store the draft as the problem statement; the server refuses all but interviewers."""
+        interview_id, markdown = self._interview_id, self.problem_draft
+
+        def write() -> None:
+            with session() as db:
+                crud.update_problem(
+                    db=db,
+                    interview_id=interview_id,
+                    token=self._token,
+                    markdown=markdown,
+                    ttl=_ttl(),
+                )
+
+        try:
+            await asyncio.to_thread(write)
+        except crud.Forbidden as error:
+            logger.warning("refused problem edit in %s: %s", interview_id or "?", error)
+            return rx.toast.error(str(error))
+        except (crud.NotFound, crud.Invalid) as error:
+            self.problem_error = str(error)
+            return
+        self.editing_problem = False
+        self.problem_error = ""
+        bus.publish(RoomEvent(interview_id, EventType.PROBLEM_UPDATED))
+        return rx.toast.success("Problem saved")
+
+    @rx.event
+    async def change_language(self, language: str):
+        """Switch the room's language for everyone."""
+        interview_id = self._interview_id
+
+        def write() -> None:
+            with session() as db:
+                crud.update_language(
+                    db=db,
+                    interview_id=interview_id,
+                    token=self._token,
+                    language=language,
+                    ttl=_ttl(),
+                )
+
+        try:
+            await asyncio.to_thread(write)
+        except (crud.Forbidden, crud.NotFound, crud.Invalid) as error:
+            return rx.toast.error(str(error))
+        bus.publish(RoomEvent(interview_id, EventType.LANGUAGE_CHANGED, {"language": language}))
+
+    @rx.event
+    async def save_code(self, code: str):
+        """Store the editor's text with the interview."""
+        interview_id = self._interview_id
+        if not interview_id:
+            return
+
+        def write() -> None:
+            with session() as db:
+                crud.update_code(
+                    db=db, interview_id=interview_id, token=self._token, code=code, ttl=_ttl()
+                )
+
+        try:
+            await asyncio.to_thread(write)
+        except (crud.Forbidden, crud.NotFound, crud.Invalid) as error:
+            return rx.toast.error(str(error))
+        bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED))
+
+    @rx.event
+    def heartbeat(self):
+        """This page is still open: keep its participant online."""
+        if not self.participant_id:
+            return
+        seat = (self._interview_id, self.participant_id)
+        client = self.router.session.client_token
+        if get_presence().beat(client=client, seat=seat, now=time.monotonic()):
+            bus.publish(RoomEvent(seat[0], EventType.USER_JOINED, {"id": seat[1]}))
+
+
+def _first_error(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        details = errors()
+        if details:
+            return str(details[0].get("msg", error)).removeprefix("Value error, ")
+    return str(error)
+
+
+def _participant_row(person: rx.Var[ParticipantView]) -> rx.Component:
+    status = rx.cond(person.online, "online", "offline")
+    return rx.el.li(
+        rx.hstack(
+            rx.box(
+                width="0.75rem",
+                height="0.75rem",
+                border_radius="50%",
+                background_color=person.color,
+                opacity=rx.cond(person.online, "1", "0.35"),
+                flex_shrink="0",
+                aria_hidden="true",
+            ),
+            rx.text(person.name, weight="medium", trim="both", class_name="truncate"),
+            rx.cond(
+                person.id == RoomPageState.participant_id,
+                rx.text("(you)", size="1", color_scheme="gray"),
+            ),
+            rx.spacer(),
+            rx.badge(
+                person.role,
+                color_scheme=rx.cond(person.role == "interviewer", "iris", "gray"),
+                variant="soft",
+                size="1",
+            ),
+            rx.text(status, size="1", color_scheme=rx.cond(person.online, "grass", "gray")),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        aria_label=person.name + ", " + person.role + ", " + status,
+        padding_y="0.25rem",
+    )
+
+
+def participants_panel() -> rx.Component:
+    """Who joined, their role and colour, and who is online."""
+    return rx.vstack(
+        rx.heading(
+            "Participants ",
+            rx.text.span(
+                "(", RoomState.online_count, " online)", color_scheme="gray", weight="regular"
+            ),
+            size="3",
+            as_="h2",
+        ),
+        rx.el.ul(
+            rx.foreach(RoomState.participants, _participant_row),
+            aria_label="Participants",
+            role="list",
+            style={"listStyle": "none", "padding": 0, "margin": 0, "width": "100%"},
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _markdown_view(html: rx.Var[str]) -> rx.Component:
+    return rx.box(rx.html(html), class_name="rivendell-markdown", width="100%")
+
+
+def problem_panel() -> rx.Component:
+    """The problem statement: read by everyone, edited by the interviewer with a live preview."""
+    viewer = rx.vstack(
+        rx.hstack(
+            rx.heading("Problem", size="4", as_="h2", id="problem-heading"),
+            rx.spacer(),
+            rx.cond(
+                RoomPageState.is_interviewer,
+                rx.button(
+                    rx.icon("pencil", size=14),
+                    "Edit problem",
+                    variant="soft",
+                    size="1",
+                    on_click=RoomPageState.start_editing_problem(RoomState.problem_markdown),
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            RoomState.problem_markdown == "",
+            rx.text(
+                rx.cond(
+                    RoomPageState.is_interviewer,
+                    "No problem statement yet. Use “Edit problem” to write one in Markdown.",
+                    "The interviewer has not written a problem statement yet.",
+                ),
+                color_scheme="gray",
+                size="2",
+            ),
+            _markdown_view(RoomState.problem_html),
+        ),
+        spacing="3",
+        width="100%",
+    )
+    editor = rx.vstack(
+        rx.hstack(
+            rx.heading("Problem", size="4", as_="h2", id="problem-heading"),
+            rx.spacer(),
+            rx.button(
+                "Cancel",
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+                on_click=RoomPageState.cancel_editing_problem,
+            ),
+            rx.button("Save problem", size="1", on_click=RoomPageState.save_problem),
+            width="100%",
+            align="center",
+        ),
+        rx.text_area(
+            value=RoomPageState.problem_draft,
+            on_change=RoomPageState.set_problem_draft,
+            placeholder="Write the problem in Markdown…",
+            aria_label="Problem statement",
+            max_length=MAX_MARKDOWN_CHARS,
+            rows="12",
+            resize="vertical",
+            width="100%",
+            font_family="var(--code-font-family)",
+        ),
+        rx.hstack(
+            rx.text(
+                RoomPageState.draft_chars,
+                f" / {MAX_MARKDOWN_CHARS:,} characters",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                RoomPageState.problem_error != "",
+                rx.text(RoomPageState.problem_error, size="1", color_scheme="red", role="alert"),
+            ),
+            spacing="3",
+        ),
+        rx.text("Preview", size="1", weight="bold", color_scheme="gray"),
+        rx.box(
+            _markdown_view(RoomPageState.draft_html),
+            border="1px dashed var(--gray-a6)",
+            border_radius="var(--radius-3)",
+            padding="0.75rem",
+            width="100%",
+        ),
+        spacing="2",
+        width="100%",
+    )
+    return rx.el.section(
+        rx.cond(RoomPageState.editing_problem & RoomPageState.is_interviewer, editor, viewer),
+        rx.divider(margin_y="1rem"),
+        participants_panel(),
+        aria_labelledby="problem-heading",
+        role="region",
+        aria_label="Problem",
+        class_name="rivendell-pane",
+    )
+
+
+def editor_panel() -> rx.Component:
+    """The room's code in Monaco, highlighted for the room's language."""
+    return rx.box(
+        code_editor(
+            value=RoomState.code,
+            document_key=RoomState.interview_id + ":" + RoomState.code_revision.to_string(),
+            language=RoomState.monaco_language,
+            read_only=~RoomPageState.joined,
+            on_change=RoomPageState.save_code,
+        ),
+        height="100%",
+        width="100%",
+    )
+
+
+def output_panel() -> rx.Component:
+    """Where runs will show their output (the sandbox arrives with the executor)."""
+    return rx.el.section(
+        rx.hstack(
+            rx.heading("Output", size="3", as_="h2"),
+            rx.spacer(),
+            rx.tooltip(
+                rx.button(rx.icon("play", size=14), "Run", size="1", disabled=True),
+                content="Running code needs the sandbox, which is not set up on this server yet.",
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.text(
+            "Program output will appear here for everyone in the room.",
+            color_scheme="gray",
+            size="2",
+        ),
+        role="region",
+        aria_label="Output",
+        class_name="rivendell-pane",
+    )
+
+
+def _language_picker() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label="Language", variant="soft", min_width="9rem"),
+        rx.select.content(
+            *[rx.select.item(name, value=lang_id) for lang_id, name in _language_items()]
+        ),
+        value=RoomState.language,
+        on_change=RoomPageState.change_language,
+        disabled=~RoomPageState.joined,
+        size="2",
+    )
+
+
+def _copy_link_button() -> rx.Component:
+    return rx.button(
+        rx.icon("link", size=14),
+        "Copy link",
+        variant="surface",
+        size="2",
+        on_click=[
+            rx.call_script(
+                "navigator.clipboard.writeText(window.location.origin + window.location.pathname)"
+            ),
+            rx.toast.success("Link copied — share it with your candidate."),
+        ],
+    )
+
+
+def room_toolbar() -> rx.Component:
+    """The room's title and the controls everyone shares."""
+    return rx.hstack(
+        rx.heading(RoomState.title, size="4", as_="h1", class_name="truncate"),
+        rx.spacer(),
+        _language_picker(),
+        _copy_link_button(),
+        align="center",
+        spacing="3",
+        width="100%",
+        padding_x="1rem",
+        padding_y="0.5rem",
+        border_bottom="1px solid var(--gray-a5)",
+    )
+
+
+def join_form() -> rx.Component:
+    """What someone opening a shared link sees before taking a seat."""
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.text("You are invited to", size="2", color_scheme="gray"),
+                    rx.heading(RoomState.title, size="6", as_="h1"),
+                    rx.cond(
+                        RoomState.participants.length() > 0,
+                        rx.text(
+                            "Already here: ",
+                            rx.foreach(
+                                RoomState.participants,
+                                lambda p, i: rx.text.span(rx.cond(i > 0, ", ", ""), p.name),
+                            ),
+                            size="2",
+                        ),
+                    ),
+                    rx.el.label(
+                        "Your name", html_for="join-name", class_name="rt-Text rt-r-size-2"
+                    ),
+                    rx.input(
+                        id="join-name",
+                        name="name",
+                        placeholder="e.g. Sam Lee",
+                        aria_label="Your name",
+                        max_length=MAX_NAME_CHARS,
+                        auto_focus=True,
+                        required=True,
+                        width="100%",
+                    ),
+                    rx.cond(
+                        RoomPageState.join_error != "",
+                        rx.text(
+                            RoomPageState.join_error, color_scheme="red", size="2", role="alert"
+                        ),
+                    ),
+                    rx.button("Join interview", type="submit", width="100%"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=RoomPageState.join,
+                reset_on_submit=False,
+            ),
+            width="min(28rem, 92vw)",
+            size="3",
+        ),
+        height="100%",
+        padding="2rem",
+    )
+
+
+def not_found_view() -> rx.Component:
+    """An unknown or expired interview."""
+    return rx.center(
+        rx.vstack(
+            rx.heading("Interview not found", size="7", as_="h1"),
+            rx.text(
+                "This link does not match any open interview. It may have expired or been ended.",
+                color_scheme="gray",
+            ),
+            rx.link(rx.button("Create a new interview"), href="/"),
+            align="center",
+            spacing="4",
+        ),
+        height="100%",
+        padding="2rem",
+    )
+
+
+def room_view() -> rx.Component:
+    """The room once this browser has a seat."""
+    return rx.vstack(
+        room_toolbar(),
+        rx.box(
+            panel_group(
+                panel(problem_panel(), default_size=32, min_size=15),
+                resize_handle(),
+                panel(
+                    panel_group(
+                        panel(editor_panel(), default_size=70, min_size=20),
+                        resize_handle(),
+                        panel(output_panel(), default_size=30, min_size=10),
+                        direction="vertical",
+                    ),
+                    default_size=68,
+                    min_size=30,
+                ),
+                direction="horizontal",
+            ),
+            flex="1",
+            min_height="0",
+            width="100%",
+        ),
+        heartbeat(
+            interval_ms=get_settings().heartbeat_interval_ms, on_beat=RoomPageState.heartbeat
+        ),
+        spacing="0",
+        height="100%",
+        width="100%",
+    )
+
+
+@page_frame
+def room_page() -> rx.Component:
+    """``/i/<id>``: the room, the join form, or “not found”."""
+    return rx.cond(
+        ~RoomPageState.loaded,
+        rx.center(rx.spinner(size="3"), height="100%"),
+        rx.cond(
+            RoomPageState.not_found,
+            not_found_view(),
+            rx.cond(RoomPageState.joined, room_view(), join_form()),
+        ),
+    )

@@ -1,0 +1,90 @@
+"""Builds the Rivendell app: pages, HTTP routes and the tasks that live as long as the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import reflex as rx
+
+from rivendell import db
+from rivendell.api import create_api
+from rivendell.events import EventType, RoomEvent, bus
+from rivendell.pages.index import index_page
+from rivendell.pages.room import ROUTE as ROOM_ROUTE
+from rivendell.pages.room import RoomState, refresh_room, room_page
+from rivendell.presence import get_presence
+
+logger = logging.getLogger("rivendell")
+
+app = rx.App(
+    stylesheets=["/rivendell.css"],
+    api_transformer=create_api(),
+)
+app.add_page(index_page, route="/", title="Rivendell — live coding interviews")
+app.add_page(
+    room_page, route=ROOM_ROUTE, title="Interview · Rivendell", on_load=RoomState.open_room
+)
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def database_ready() -> AsyncIterator[None]:
+    """Wait for the database and migrate it before the first request is served."""
+    await asyncio.to_thread(db.wait_for_database)
+    await asyncio.to_thread(db.migrate)
+    yield
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def room_sync() -> AsyncIterator[None]:
+    """Keep every room's shared state in step with the event bus."""
+    subscriber = functools.partial(refresh_room, app)
+    bus.subscribe(subscriber)
+    try:
+        yield
+    finally:
+        bus.unsubscribe(subscriber)
+
+
+def _announce_left(seat: tuple[str, int]) -> None:
+    bus.publish(RoomEvent(seat[0], EventType.USER_LEFT, {"id": seat[1]}))
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def presence_watch() -> AsyncIterator[None]:
+    """Mark people offline when their page closes (socket gone) or falls silent (no heartbeat)."""
+    presence = get_presence()
+    namespace = app.event_namespace
+    original_disconnect = namespace.on_disconnect if namespace else None
+
+    def on_disconnect(sid: str, *args: object) -> object:
+        token = namespace.sid_to_token.get(sid) if namespace else None
+        result = original_disconnect(sid, *args) if original_disconnect else None
+        if token and (seat := presence.leave(token)) is not None:
+            _announce_left(seat)
+        return result
+
+    if namespace is not None:
+        # Reflex has no leave hook; python-socketio dispatches to this attribute by name.
+        namespace.on_disconnect = on_disconnect  # type: ignore[method-assign]
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(1)
+            for seat in presence.sweep(time.monotonic()):
+                _announce_left(seat)
+
+    sweeper = asyncio.create_task(sweep())
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        if namespace is not None and original_disconnect is not None:
+            namespace.on_disconnect = original_disconnect  # type: ignore[method-assign]

@@ -1,0 +1,25 @@
+"""Reflex configuration: Rivendell's settings decide the database; nothing here is secret."""
+
+import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
+
+from rivendell.settings import get_settings
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="rivendell",
+    db_url=settings.database_url,
+    redis_url=settings.redis_url,
+    show_built_with_reflex=False,
+    telemetry_enabled=False,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(
+                accent_color="iris", gray_color="slate", radius="medium", has_background=True
+            )
+        )
+    ],
+    # Interview rooms are private links: nothing to list in a sitemap.
+    disable_plugins=[SitemapPlugin],
+)

@@ -1,0 +1,73 @@
+"""Fixtures shared by every test: a real database per test run (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlmodel import Session
+
+from rivendell import db as database
+from rivendell import presence
+from rivendell.settings import get_settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RIVENDELL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    database.get_engine.cache_clear()
+    presence.get_presence.cache_clear()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the real server, dropped afterwards."""
+    name = f"rivendell_test_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        database.get_engine().dispose() if database.get_engine.cache_info().currsize else None
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database of each supported kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rivendell.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point Rivendell's settings at ``database_url`` the way an operator does: REFLEX_DB_URL."""
+    monkeypatch.setenv("REFLEX_DB_URL", database_url)
+    _reset_caches()
+    yield database_url
+    database.get_engine().dispose()
+    _reset_caches()
+
+
+@pytest.fixture
+def migrated(configured: str) -> str:
+    """A database migrated to the newest revision."""
+    database.migrate()
+    return configured
+
+
+@pytest.fixture
+def db(migrated: str) -> Iterator[Session]:
+    """A session on a migrated database."""
+    with database.session() as session:
+        yield session
