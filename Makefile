@@ -55,7 +55,7 @@ typecheck: deps ## mypy on the package
 check: lint typecheck test ## Everything CI runs
 
 screenshots: deps chromium ## Refresh docs/screenshots/ from a running build
-	$(REFLEX_ENV) $(VENV)/bin/python -m bench.screenshots
+	$(REFLEX_ENV) $(VENV)/bin/python -m scripts.screenshots
 
 bench: deps chromium ## Run the benchmarks and print the figures for docs/benchmarks.md
 	$(REFLEX_ENV) $(VENV)/bin/python -m bench.room_page

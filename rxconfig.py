@@ -3,6 +3,7 @@
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
+from rivendell.components.editor import MonacoVitePlugin
 from rivendell.settings import get_settings
 
 settings = get_settings()
@@ -18,7 +19,8 @@ config = rx.Config(
             theme=rx.theme(
                 accent_color="iris", gray_color="slate", radius="medium", has_background=True
             )
-        )
+        ),
+        MonacoVitePlugin(),
     ],
     # Interview rooms are private links: nothing to list in a sitemap.
     disable_plugins=[SitemapPlugin],

@@ -8,6 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import reflex as rx
 
@@ -15,6 +16,7 @@ from rivendell import db
 from rivendell.api import create_api
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.pages.index import index_page
+from rivendell.pages.not_found import not_found_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
 from rivendell.presence import get_presence
@@ -26,6 +28,7 @@ app = rx.App(
     api_transformer=create_api(),
 )
 app.add_page(index_page, route="/", title="Rivendell — live coding interviews")
+app.add_page(not_found_page, route="404", title="Not found · Rivendell")
 app.add_page(
     room_page, route=ROOM_ROUTE, title="Interview · Rivendell", on_load=RoomState.open_room
 )
@@ -64,9 +67,9 @@ async def presence_watch() -> AsyncIterator[None]:
     namespace = app.event_namespace
     original_disconnect = namespace.on_disconnect if namespace else None
 
-    def on_disconnect(sid: str, *args: object) -> object:
+    def on_disconnect(sid: str) -> asyncio.Task[Any] | None:
         token = namespace.sid_to_token.get(sid) if namespace else None
-        result = original_disconnect(sid, *args) if original_disconnect else None
+        result = original_disconnect(sid) if original_disconnect else None
         if token and (seat := presence.leave(token)) is not None:
             _announce_left(seat)
         return result

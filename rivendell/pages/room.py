@@ -128,7 +128,7 @@ class RoomState(rx.SharedState):
     @rx.event
     async def open_room(self):
         """Link this browser to the interview in the URL (``on_load``)."""
-        interview_id = str(await self.get_var_value(rx.State.interview))  # type: ignore[attr-defined]
+        interview_id = str(await self.get_var_value(rx.State.interview))
         page = await self.get_state(RoomPageState)
         snapshot = await asyncio.to_thread(load_snapshot, interview_id)
         page.not_found = snapshot is None

@@ -168,8 +168,10 @@ def test_unknown_interview_shows_not_found(server: Server, page_of: Callable[...
     page = page_of()
     page.goto(f"{server.url}/i/{'a' * 32}")
     expect(page.get_by_role("heading", name="Interview not found")).to_be_visible()
-    page.goto(f"{server.url}/i/<script>alert(1)</script>")
+    page.goto(f"{server.url}/i/<img src=x onerror=alert(1)>")
     expect(page.get_by_role("heading", name="Interview not found")).to_be_visible()
+    page.goto(f"{server.url}/i/<script>alert(1)</script>")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
 
 
 def test_home_form_shows_clear_limits(server: Server, page_of: Callable[..., Page]) -> None:

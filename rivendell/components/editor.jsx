@@ -1,0 +1,328 @@
+// Client-side glue for rivendell.components.editor (a bundled Monaco editor).
+//
+// Reflex loads this module lazily (NoSSRComponent), and this module loads Monaco
+// lazily again (loadMonaco), so neither the server prerender nor pages without an
+// editor ever touch Monaco or its CSS.
+//
+// monaco-editor >= 0.56 ships tree-shakeable entry points: `monaco-editor/editor` is the
+// bare API, and each feature and grammar registers itself from its own module. We take
+// only what an interview needs; the `monaco-editor` entry would add every feature,
+// ~80 grammars and the TS/JSON/CSS/HTML language services.
+// Only the editor worker is bundled (loaded on demand, e.g. for diffs): the Monarch
+// grammars need no language service, and the language workers would add megabytes.
+//
+// Yjs later: import y-monaco lazily too (it imports Monaco statically) and bind it
+// through onEditorMount(); rxconfig must then register MonacoVitePlugin (see editor.py).
+import React, { useEffect, useId, useRef, useState } from "react";
+
+// Languages the room offers. Aliases map the names people type to Monaco ids.
+const LANGUAGE_ALIASES = {
+  "c++": "cpp",
+  bash: "shell",
+  sh: "shell",
+  js: "javascript",
+  ts: "typescript",
+  py: "python",
+  md: "markdown",
+};
+
+const THEMES = { light: "vs", dark: "vs-dark" };
+const CHANGE_DEBOUNCE_MS = 400;
+
+let monacoPromise = null;
+
+/**
+ * Load Monaco once per page: the core API, the few editor contributions an
+ * interview needs, the grammars of the supported languages and the editor worker.
+ * Resolves to the `monaco` namespace.
+ */
+export function loadMonaco() {
+  if (monacoPromise) return monacoPromise;
+  monacoPromise = Promise.all([
+    import("monaco-editor/editor"),
+    import("monaco-editor/editor/editor.worker.js?worker"),
+    // The bare API has typing and cursor commands only; these are the features an
+    // interviewer expects, plus Ctrl+M (Tab moves focus) and the icon font they use.
+    // No folding: its margin chevrons fetch the 150 KB icon font on every load (the find
+    // widget fetches it only when opened), and interview solutions are short.
+    import("monaco-editor/features/codicon/register"),
+    import("monaco-editor/features/bracketMatching/register"),
+    import("monaco-editor/features/caretOperations/register"),
+    import("monaco-editor/features/clipboard/register"),
+    import("monaco-editor/features/comment/register"),
+    import("monaco-editor/features/contextmenu/register"),
+    import("monaco-editor/features/cursorUndo/register"),
+    import("monaco-editor/features/find/register"),
+    import("monaco-editor/features/indentation/register"),
+    import("monaco-editor/features/linesOperations/register"),
+    import("monaco-editor/features/multicursor/register"),
+    import("monaco-editor/features/readOnlyMessage/register"),
+    import("monaco-editor/features/toggleTabFocusMode/register"),
+    import("monaco-editor/features/wordHighlighter/register"),
+    import("monaco-editor/features/wordOperations/register"),
+    // Monarch grammars: each registers its id now and loads its tokenizer on first use.
+    // cpp also registers "c".
+    import("monaco-editor/languages/definitions/python/register"),
+    import("monaco-editor/languages/definitions/javascript/register"),
+    import("monaco-editor/languages/definitions/typescript/register"),
+    import("monaco-editor/languages/definitions/java/register"),
+    import("monaco-editor/languages/definitions/cpp/register"),
+    import("monaco-editor/languages/definitions/go/register"),
+    import("monaco-editor/languages/definitions/rust/register"),
+    import("monaco-editor/languages/definitions/ruby/register"),
+    import("monaco-editor/languages/definitions/sql/register"),
+    import("monaco-editor/languages/definitions/shell/register"),
+    import("monaco-editor/languages/definitions/markdown/register"),
+  ]).then(([monaco, { default: EditorWorker }]) => {
+    // Every label gets the editor worker: no language-service worker is bundled, and an
+    // unanswered label would fail with "Failed to load worker script" (prod only).
+    self.MonacoEnvironment = {
+      getWorker: () => new EditorWorker(),
+    };
+    return monaco;
+  });
+  // A failed chunk load must not poison every later editor on the page.
+  monacoPromise.catch(() => {
+    monacoPromise = null;
+  });
+  return monacoPromise;
+}
+
+function resolveLanguage(monaco, language) {
+  const id = LANGUAGE_ALIASES[language] || language || "plaintext";
+  const known = monaco.languages.getLanguages().some((l) => l.id === id);
+  return known ? id : "plaintext";
+}
+
+// Live editors by id, for code outside React (tests, a future Yjs binding, devtools).
+function registry() {
+  if (typeof window === "undefined") return {};
+  window.__rivendellEditors = window.__rivendellEditors || {};
+  return window.__rivendellEditors;
+}
+
+const mountHooks = new Set();
+
+/**
+ * Run `hook({ editor, monaco, id })` for every editor that mounts (and for those already
+ * mounted). It may return a cleanup function, called when that editor unmounts.
+ * Returns a function that unregisters the hook (already-run cleanups still run on unmount).
+ * This is the seam for bindings such as y-monaco.
+ */
+export function onEditorMount(hook) {
+  mountHooks.add(hook);
+  for (const entry of Object.values(registry())) entry.runHook(hook);
+  return () => mountHooks.delete(hook);
+}
+
+/** The live editor registered under `id`, or undefined. */
+export function getEditor(id) {
+  return registry()[id]?.editor;
+}
+
+/**
+ * Uncontrolled Monaco editor. `value` seeds the model and is applied again only when
+ * `documentKey` changes, so a server round trip can never overwrite what is being typed.
+ */
+export function CodeEditor({
+  id,
+  value = "",
+  documentKey,
+  language = "plaintext",
+  theme = "light",
+  readOnly = false,
+  ariaLabel = "Code",
+  onChange,
+  onMount,
+  className,
+  style,
+}) {
+  const generatedId = useId();
+  const editorId = id || generatedId;
+  const hostRef = useRef(null);
+  const editorRef = useRef(null);
+  const monacoRef = useRef(null);
+  const hintId = `${editorId}-hint`;
+  const [ready, setReady] = useState(false);
+
+  // Latest props for callbacks that outlive a render (debounce timer, Monaco listeners).
+  const latest = useRef({});
+  latest.current = { value, language, theme, readOnly, ariaLabel, onChange, onMount };
+
+  const pending = useRef(null); // debounce timer id
+  const applyingValue = useRef(false); // true while we set the text ourselves
+
+  const flushChange = () => {
+    if (pending.current === null) return;
+    clearTimeout(pending.current);
+    pending.current = null;
+    const editor = editorRef.current;
+    if (editor && latest.current.onChange) latest.current.onChange(editor.getValue());
+  };
+
+  useEffect(() => {
+    let disposed = false;
+    const cleanups = [];
+    loadMonaco().then((monaco) => {
+      if (disposed || !hostRef.current) return;
+      const p = latest.current;
+      monaco.editor.setTheme(THEMES[p.theme] || THEMES.light);
+      const editor = monaco.editor.create(hostRef.current, {
+        value: p.value ?? "",
+        language: resolveLanguage(monaco, p.language),
+        readOnly: !!p.readOnly,
+        ariaLabel: p.ariaLabel,
+        automaticLayout: true,
+        minimap: { enabled: false },
+        folding: false,
+        scrollBeyondLastLine: false,
+        fontSize: 14,
+        tabSize: 4,
+      });
+      editorRef.current = editor;
+      monacoRef.current = monaco;
+
+      // Monaco owns its input element (an EditContext div where the browser has the API,
+      // else a textarea): point whichever carries the label at the Ctrl+M hint below.
+      editor
+        .getDomNode()
+        ?.querySelectorAll('[role="textbox"], textarea')
+        .forEach((el) => el.hasAttribute("aria-label") && el.setAttribute("aria-describedby", hintId));
+
+      // Monaco marks the language on its container; mirror it on the .monaco-editor node,
+      // where tests and CSS look for it (`.monaco-editor[data-mode-id="rust"]`).
+      const markLanguage = () =>
+        editor.getDomNode()?.setAttribute("data-mode-id", editor.getModel()?.getLanguageId() ?? "");
+      markLanguage();
+
+      cleanups.push(
+        editor.onDidChangeModelLanguage(markLanguage),
+        editor.onDidChangeModelContent(() => {
+          if (applyingValue.current || !latest.current.onChange) return;
+          if (pending.current !== null) clearTimeout(pending.current);
+          pending.current = setTimeout(flushChange, CHANGE_DEBOUNCE_MS);
+        }),
+        // Leaving the editor (e.g. to press Run) should not wait for the debounce.
+        editor.onDidBlurEditorText(flushChange),
+      );
+
+      const hookCleanups = new Map();
+      const entry = {
+        editor,
+        monaco,
+        runHook(hook) {
+          if (hookCleanups.has(hook)) return;
+          const cleanup = hook({ editor, monaco, id: editorId });
+          hookCleanups.set(hook, cleanup);
+        },
+      };
+      registry()[editorId] = entry;
+      for (const hook of mountHooks) entry.runHook(hook);
+      cleanups.push(() => {
+        for (const cleanup of hookCleanups.values()) {
+          if (typeof cleanup === "function") cleanup();
+        }
+        if (registry()[editorId] === entry) delete registry()[editorId];
+      });
+      if (typeof p.onMount === "function") p.onMount(editor, monaco);
+      setReady(true);
+    });
+    return () => {
+      disposed = true;
+      flushChange();
+      for (const cleanup of cleanups.reverse()) {
+        if (typeof cleanup === "function") cleanup();
+        else cleanup?.dispose?.();
+      }
+      const editor = editorRef.current;
+      editorRef.current = null;
+      if (editor) {
+        editor.getModel()?.dispose();
+        editor.dispose();
+      }
+    };
+    // The editor lives as long as the component; everything else is applied below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [editorId]);
+
+  // A new document: replace the text. Pending changes belonged to the old one.
+  const firstKey = useRef(true);
+  useEffect(() => {
+    if (firstKey.current) {
+      firstKey.current = false;
+      return;
+    }
+    const editor = editorRef.current;
+    if (!editor) return;
+    if (pending.current !== null) {
+      clearTimeout(pending.current);
+      pending.current = null;
+    }
+    applyingValue.current = true;
+    try {
+      editor.setValue(latest.current.value ?? "");
+    } finally {
+      applyingValue.current = false;
+    }
+  }, [documentKey]);
+
+  useEffect(() => {
+    const editor = editorRef.current;
+    const monaco = monacoRef.current;
+    const model = editor?.getModel();
+    if (model) monaco.editor.setModelLanguage(model, resolveLanguage(monaco, language));
+  }, [language]);
+
+  useEffect(() => {
+    // Themes are global in Monaco: the last editor to set one wins for the page.
+    monacoRef.current?.editor.setTheme(THEMES[theme] || THEMES.light);
+  }, [theme]);
+
+  useEffect(() => {
+    editorRef.current?.updateOptions({ readOnly: !!readOnly, ariaLabel });
+  }, [readOnly, ariaLabel]);
+
+  return (
+    <div
+      id={id}
+      role="region"
+      aria-label="Code editor"
+      aria-busy={!ready}
+      className={className}
+      style={{ position: "relative", width: "100%", height: "100%", minHeight: 0, minWidth: 0, ...style }}
+    >
+      {/* Absolutely positioned so automaticLayout can shrink inside flex/resizable parents. */}
+      <div ref={hostRef} style={{ position: "absolute", inset: 0 }} />
+      {!ready && (
+        <div role="status" style={LOADING}>
+          Loading editor…
+        </div>
+      )}
+      <span id={hintId} style={VISUALLY_HIDDEN}>
+        Press Control+M (Control+Shift+M on macOS) to toggle whether Tab moves focus out of the editor.
+      </span>
+    </div>
+  );
+}
+
+const LOADING = {
+  position: "absolute",
+  inset: 0,
+  display: "flex",
+  alignItems: "center",
+  justifyContent: "center",
+  color: "var(--gray-a10, #888)",
+  fontSize: 14,
+};
+
+const VISUALLY_HIDDEN = {
+  position: "absolute",
+  width: 1,
+  height: 1,
+  padding: 0,
+  margin: -1,
+  overflow: "hidden",
+  clip: "rect(0, 0, 0, 0)",
+  whiteSpace: "nowrap",
+  border: 0,
+};
