@@ -28,6 +28,9 @@ const LANGUAGE_ALIASES = {
 
 const THEMES = { light: "vs", dark: "vs-dark" };
 const CHANGE_DEBOUNCE_MS = 400;
+// A new `value` from the server is shown only after the local user has paused this long,
+// so it never lands in the middle of their typing.
+const REMOTE_IDLE_MS = 1500;
 
 let monacoPromise = null;
 
@@ -150,6 +153,7 @@ export function CodeEditor({
   latest.current = { value, language, theme, readOnly, ariaLabel, onChange, onMount };
 
   const pending = useRef(null); // debounce timer id
+  const lastLocalEdit = useRef(0); // Date.now() of the user's last keystroke
   const applyingValue = useRef(false); // true while we set the text ourselves
 
   const flushChange = () => {
@@ -198,7 +202,9 @@ export function CodeEditor({
       cleanups.push(
         editor.onDidChangeModelLanguage(markLanguage),
         editor.onDidChangeModelContent(() => {
-          if (applyingValue.current || !latest.current.onChange) return;
+          if (applyingValue.current) return;
+          lastLocalEdit.current = Date.now();
+          if (!latest.current.onChange) return;
           if (pending.current !== null) clearTimeout(pending.current);
           pending.current = setTimeout(flushChange, CHANGE_DEBOUNCE_MS);
         }),
@@ -265,6 +271,32 @@ export function CodeEditor({
       applyingValue.current = false;
     }
   }, [documentKey]);
+
+  // Someone else's saved text: show it once this user is idle, keeping their cursor.
+  // (Until the CRDT binding lands, concurrent typists resolve last-write-wins.)
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (!editor || value == null) return;
+    let timer = null;
+    const apply = () => {
+      const idleFor = Date.now() - lastLocalEdit.current;
+      if (pending.current !== null || idleFor < REMOTE_IDLE_MS) {
+        timer = setTimeout(apply, Math.max(50, REMOTE_IDLE_MS - idleFor));
+        return;
+      }
+      if (editor.getValue() === latest.current.value) return;
+      const selections = editor.getSelections();
+      applyingValue.current = true;
+      try {
+        editor.setValue(latest.current.value ?? "");
+        if (selections) editor.setSelections(selections);
+      } finally {
+        applyingValue.current = false;
+      }
+    };
+    apply();
+    return () => timer && clearTimeout(timer);
+  }, [value]);
 
   useEffect(() => {
     const editor = editorRef.current;

@@ -1,9 +1,10 @@
 """A Monaco code editor for Reflex, bundled from npm (no CDN at run time).
 
 The React side lives in ``editor.jsx`` beside this file. It keeps the editor
-uncontrolled: ``value`` seeds the document and is applied again only when
-``document_key`` changes, so state updates echoing ``on_change`` can never
-clobber what the user is typing.
+uncontrolled: ``value`` seeds the document and replaces it at once when
+``document_key`` changes; a new ``value`` for the same document is shown only after
+the user has stopped typing for a moment, so state updates echoing ``on_change``
+never clobber what is being typed.
 
 Each live editor is reachable from JavaScript as
 ``window.__rivendellEditors[<id>].editor`` (and ``.monaco``), and ``editor.jsx``
@@ -48,7 +49,7 @@ class CodeEditor(rx.NoSSRComponent):
     lib_dependencies: list[str] = [f"monaco-editor@{MONACO_VERSION}"]
 
     value: Var[str]
-    """Initial text. Applied again only when ``document_key`` changes."""
+    """The text: applied at once on a new ``document_key``, else once the user is idle."""
 
     document_key: Var[str]
     """Identity of the document; changing it replaces the text with ``value``."""

@@ -99,8 +99,6 @@ class RoomState(rx.SharedState):
     problem_markdown: str = ""
     problem_html: str = ""
     code: str = ""
-    # Bumped when the stored code changes, so editors that did not make the change reload it.
-    code_revision: int = 0
     participants: list[ParticipantView] = []
 
     def _apply(self, snapshot: RoomSnapshot) -> None:
@@ -109,9 +107,7 @@ class RoomState(rx.SharedState):
         self.language = snapshot.language
         self.problem_markdown = snapshot.problem_markdown
         self.problem_html = snapshot.problem_html
-        if snapshot.code != self.code:
-            self.code = snapshot.code
-            self.code_revision += 1
+        self.code = snapshot.code
         self.participants = snapshot.participants
 
     @rx.var
@@ -528,7 +524,7 @@ def editor_panel() -> rx.Component:
     return rx.box(
         code_editor(
             value=RoomState.code,
-            document_key=RoomState.interview_id + ":" + RoomState.code_revision.to_string(),
+            document_key=RoomState.interview_id,
             language=RoomState.monaco_language,
             read_only=~RoomPageState.joined,
             on_change=RoomPageState.save_code,

@@ -107,6 +107,27 @@ def test_code_is_saved_with_the_interview(server: Server, page_of: Callable[...,
     expect(host.get_by_role("button", name="Edit problem")).to_be_visible()
 
 
+def test_saving_never_clobbers_typing_and_others_see_the_code(
+    server: Server, page_of: Callable[..., Page]
+) -> None:
+    host = page_of()
+    url = create_interview(host, server, title="Typing")
+    guest = page_of()
+    join(guest, url, "Sam")
+    host.get_by_role("region", name="Code editor").locator(".view-lines").click()
+    host.keyboard.press("Control+A")
+    host.keyboard.press("Delete")
+    # Pauses longer than the save debounce, so saves and their echoes land mid-typing.
+    for word in ["alpha ", "beta ", "gamma ", "delta ", "epsilon"]:
+        host.keyboard.type(word, delay=30)
+        host.wait_for_timeout(600)
+    typed = "alpha beta gamma delta epsilon"
+    text = "window.__rivendellEditors && Object.values(window.__rivendellEditors)[0].editor.getValue()"
+    assert host.evaluate(text) == typed
+    guest_text = guest.get_by_role("region", name="Code editor")
+    expect(guest_text).to_contain_text(typed, timeout=10_000)
+
+
 def test_reload_keeps_identity_and_a_forged_problem_edit_is_refused(
     server: Server, page_of: Callable[..., Page]
 ) -> None:
