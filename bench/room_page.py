@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
@@ -87,10 +87,46 @@ def round_trips(host: Page, guest: Page, tries: int) -> list[float]:
     return samples
 
 
+WATCH_LABEL = """label => { window.__seen = new Promise(resolve => {
+    const check = () => document.querySelector(`[aria-label="${label}"]`) && resolve(Date.now());
+    new MutationObserver(check).observe(
+        document.body, {subtree: true, childList: true, attributes: true});
+    check();
+}); }"""
+
+
+def presence_latency(browser: Browser, host: Page, url: str, tries: int) -> tuple[list, list]:
+    """ms until the interviewer sees a candidate online after Join, and offline after the
+    candidate's tab closes."""
+    joins, leaves = [], []
+    for attempt in range(tries):
+        name = f"Guest {attempt}"
+        context = browser.new_context(viewport=VIEWPORT)
+        guest = context.new_page()
+        guest.goto(url)
+        guest.get_by_role("textbox", name="Your name").fill(name)
+        host.evaluate(WATCH_LABEL, f"{name}, candidate, online")
+        clicked = guest.evaluate(
+            """() => {
+                [...document.querySelectorAll('button')]
+                    .find(b => b.textContent.trim() === 'Join interview').click();
+                return Date.now();
+            }"""
+        )
+        joins.append(float(host.evaluate("window.__seen") - clicked))
+        guest.wait_for_selector(EDITOR_READY)
+        host.evaluate(WATCH_LABEL, f"{name}, candidate, offline")
+        closed = time.time() * 1000
+        context.close()
+        leaves.append(float(host.evaluate("window.__seen") - closed))
+    return joins, leaves
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tries", type=int, default=50)
     parser.add_argument("--loads", type=int, default=5, help="cold loads to take the median of")
+    parser.add_argument("--presence", type=int, default=10, help="join/leave tries")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rivendell-bench-"))
     server = start_server(tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'bench.db'}"})
@@ -118,6 +154,7 @@ def main() -> None:
             guest.get_by_role("button", name="Join interview").click()
             guest.wait_for_selector(EDITOR_READY)
             trips = round_trips(host, guest, args.tries)
+            joins, leaves = presence_latency(browser, host, url, args.presence)
             browser.close()
     finally:
         stop_server(server.process)
@@ -133,6 +170,11 @@ def main() -> None:
         "event_round_trip_ms_p95": round(percentile(trips, 0.95), 1),
         "event_round_trip_ms_max": round(max(trips), 1),
         "tries": len(trips),
+        "join_visible_ms_p50": round(percentile(joins, 0.5), 1),
+        "join_visible_ms_max": round(max(joins), 1),
+        "leave_visible_ms_p50": round(percentile(leaves, 0.5), 1),
+        "leave_visible_ms_max": round(max(leaves), 1),
+        "presence_tries": len(joins),
     }
     print(json.dumps(result, indent=2))
 

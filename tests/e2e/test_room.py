@@ -195,6 +195,39 @@ def test_unknown_interview_shows_not_found(server: Server, page_of: Callable[...
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
 
 
+def test_keyboard_only_interviewer_creates_a_room_with_html_in_its_title(
+    server: Server, page_of: Callable[..., Page]
+) -> None:
+    page = page_of()
+    page.goto(server.url)
+    title = "<img src=x onerror=window.pwned=1> Café 👩‍💻"
+    expect(page.get_by_role("textbox", name="Interview title")).to_be_focused()
+    page.keyboard.type(title)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("textbox", name="Your name")).to_be_focused()
+    page.keyboard.type("Alex")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("combobox", name="Language")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_role("option", name="Go").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("combobox", name="Language")).to_have_text("Go")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Create interview")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(ROOM_URL)
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Language")).to_have_text("Go")
+    assert page.evaluate("window.pwned") is None
+    handle = page.get_by_role("separator", name="Resize panels").first
+    handle.focus()
+    expect(handle).to_be_focused()
+    before = handle.get_attribute("aria-valuenow")
+    assert before is not None
+    page.keyboard.press("ArrowRight")
+    expect(handle).not_to_have_attribute("aria-valuenow", before)
+
+
 def test_home_form_shows_clear_limits(server: Server, page_of: Callable[..., Page]) -> None:
     page = page_of()
     page.goto(server.url)
