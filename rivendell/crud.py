@@ -29,6 +29,7 @@ from rivendell.models import (
 )
 
 __all__ = [
+    "Error",
     "Forbidden",
     "Invalid",
     "NotFound",
@@ -48,15 +49,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class NotFound(LookupError):
+class Error(Exception):
+    """A request ``crud`` refuses; the message is meant for the user."""
+
+
+class NotFound(Error, LookupError):
     """No such interview (or it expired), or no such participant."""
 
 
-class Forbidden(PermissionError):
+class Forbidden(Error, PermissionError):
     """The caller is in the room but may not do this."""
 
 
-class Invalid(ValueError):
+class Invalid(Error, ValueError):
     """The input breaks a rule; the message says which."""
 
 
@@ -156,11 +161,17 @@ def join_interview(
     participant, token = _add_participant(
         db=db, interview_id=interview.id, name=data.name, role=Role.CANDIDATE
     )
+    _touch(db=db, interview=interview)
+    logger.info("interview %s: participant %s joined", interview.id, participant.id)
+    return participant, token
+
+
+def _touch(*, db: Session, interview: Interview) -> Interview:
+    """Commit ``interview`` with its last-activity time set to now."""
     interview.updated_at = utcnow()
     db.add(interview)
     db.commit()
-    logger.info("interview %s: participant %s joined", interview.id, participant.id)
-    return participant, token
+    return interview
 
 
 def _member(
@@ -193,10 +204,7 @@ def update_problem(
             f"at most {MAX_MARKDOWN_CHARS:,})"
         )
     interview.problem_markdown = markdown.replace("\x00", "\ufffd")
-    interview.updated_at = utcnow()
-    db.add(interview)
-    db.commit()
-    return interview
+    return _touch(db=db, interview=interview)
 
 
 def update_language(
@@ -208,10 +216,7 @@ def update_language(
         interview.language = check_language(language)
     except ValueError as error:
         raise Invalid(str(error)) from None
-    interview.updated_at = utcnow()
-    db.add(interview)
-    db.commit()
-    return interview
+    return _touch(db=db, interview=interview)
 
 
 def update_code(
@@ -224,7 +229,4 @@ def update_code(
     if len(code) > MAX_CODE_CHARS:
         raise Invalid(f"the code is too long (at most {MAX_CODE_CHARS:,} characters)")
     interview.code = code.replace("\x00", "\ufffd")
-    interview.updated_at = utcnow()
-    db.add(interview)
-    db.commit()
-    return interview
+    return _touch(db=db, interview=interview)

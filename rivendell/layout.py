@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
-__all__ = ["page_frame"]
+__all__ = ["dead_end", "page_frame"]
 
 
 def _header() -> rx.Component:
@@ -50,3 +50,18 @@ def page_frame(content: Callable[[], rx.Component]) -> Callable[[], rx.Component
         )
 
     return framed
+
+
+def dead_end(heading: str, message: str) -> rx.Component:
+    """A full-page message with a way back to the start."""
+    return rx.center(
+        rx.vstack(
+            rx.heading(heading, size="7", as_="h1"),
+            rx.text(message, color_scheme="gray", align="center"),
+            rx.link(rx.button("Create a new interview"), href="/"),
+            align="center",
+            spacing="4",
+        ),
+        height="100%",
+        padding="2rem",
+    )

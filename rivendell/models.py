@@ -27,6 +27,7 @@ __all__ = [
     "ParticipantCreate",
     "ParticipantPublic",
     "Role",
+    "first_error_message",
     "utcnow",
 ]
 
@@ -82,6 +83,14 @@ def clean_line(value: str, *, field: str, limit: int) -> str:
     if len(text) > limit:
         raise ValueError(f"{field} is too long (at most {limit} characters)")
     return text
+
+
+def first_error_message(error: ValueError) -> str:
+    """The first problem a validation error reports, as a sentence to show the user."""
+    errors = getattr(error, "errors", None)
+    if callable(errors) and (details := errors()):
+        return str(details[0].get("msg", error)).removeprefix("Value error, ")
+    return str(error)
 
 
 def check_language(value: str) -> str:

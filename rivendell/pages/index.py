@@ -10,7 +10,12 @@ from rivendell import crud
 from rivendell.db import session
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
 from rivendell.layout import page_frame
-from rivendell.models import MAX_NAME_CHARS, MAX_TITLE_CHARS, InterviewCreate
+from rivendell.models import (
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    InterviewCreate,
+    first_error_message,
+)
 from rivendell.state import IdentityState
 
 __all__ = ["HomeState", "index_page"]
@@ -39,7 +44,7 @@ class HomeState(rx.State):
                 language=self.language,
             )
         except ValueError as error:
-            self.error = _first_error(error)
+            self.error = first_error_message(error)
             return
         self.error = ""
 
@@ -52,15 +57,6 @@ class HomeState(rx.State):
         identity = await self.get_state(IdentityState)
         identity.remember(interview_id, token)
         return rx.redirect(f"/i/{interview_id}")
-
-
-def _first_error(error: ValueError) -> str:
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        details = errors()
-        if details:
-            return str(details[0].get("msg", error)).removeprefix("Value error, ")
-    return str(error)
 
 
 def _field(label: str, control: rx.Component, field_id: str) -> rx.Component:

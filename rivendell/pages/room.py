@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import reflex as rx
@@ -24,9 +25,9 @@ from rivendell.components.panels import panel, panel_group, resize_handle
 from rivendell.db import session
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
-from rivendell.layout import page_frame
+from rivendell.layout import dead_end, page_frame
 from rivendell.markdown import MAX_MARKDOWN_CHARS, render_markdown
-from rivendell.models import MAX_NAME_CHARS, ParticipantCreate, Role
+from rivendell.models import MAX_NAME_CHARS, ParticipantCreate, Role, first_error_message
 from rivendell.presence import get_presence
 from rivendell.settings import get_settings
 from rivendell.state import IdentityState
@@ -229,7 +230,7 @@ class RoomPageState(rx.State):
         try:
             data = ParticipantCreate(name=str(form_data.get("name", ""))[: MAX_NAME_CHARS * 8])
         except ValueError as error:
-            self.join_error = _first_error(error)
+            self.join_error = first_error_message(error)
             return
 
         def write() -> tuple[int, str] | None:
@@ -274,73 +275,50 @@ class RoomPageState(rx.State):
         """Keep the draft (and so its preview) as the interviewer types."""
         self.problem_draft = value[: MAX_MARKDOWN_CHARS + 1]
 
-    @rx.event
-    async def save_problem(self):
-        """Store the draft as the problem statement; the server refuses all but interviewers."""
-        interview_id, markdown = self._interview_id, self.problem_draft
+    async def _update(self, update: Callable[..., object], **values: str) -> None:
+        """Run a ``crud`` update as this browser's participant, off the event loop."""
+        interview_id, token, ttl = self._interview_id, self._token, _ttl()
 
         def write() -> None:
             with session() as db:
-                crud.update_problem(
-                    db=db,
-                    interview_id=interview_id,
-                    token=self._token,
-                    markdown=markdown,
-                    ttl=_ttl(),
-                )
+                update(db=db, interview_id=interview_id, token=token, ttl=ttl, **values)
 
+        await asyncio.to_thread(write)
+
+    @rx.event
+    async def save_problem(self):
+        """Store the draft as the problem statement; the server refuses all but interviewers."""
         try:
-            await asyncio.to_thread(write)
+            await self._update(crud.update_problem, markdown=self.problem_draft)
         except crud.Forbidden as error:
-            logger.warning("refused problem edit in %s: %s", interview_id or "?", error)
             return rx.toast.error(str(error))
         except (crud.NotFound, crud.Invalid) as error:
             self.problem_error = str(error)
             return
         self.editing_problem = False
         self.problem_error = ""
-        bus.publish(RoomEvent(interview_id, EventType.PROBLEM_UPDATED))
+        bus.publish(RoomEvent(self._interview_id, EventType.PROBLEM_UPDATED))
         return rx.toast.success("Problem saved")
 
     @rx.event
     async def change_language(self, language: str):
         """Switch the room's language for everyone."""
-        interview_id = self._interview_id
-
-        def write() -> None:
-            with session() as db:
-                crud.update_language(
-                    db=db,
-                    interview_id=interview_id,
-                    token=self._token,
-                    language=language,
-                    ttl=_ttl(),
-                )
-
         try:
-            await asyncio.to_thread(write)
-        except (crud.Forbidden, crud.NotFound, crud.Invalid) as error:
+            await self._update(crud.update_language, language=language)
+        except crud.Error as error:
             return rx.toast.error(str(error))
-        bus.publish(RoomEvent(interview_id, EventType.LANGUAGE_CHANGED, {"language": language}))
+        bus.publish(
+            RoomEvent(self._interview_id, EventType.LANGUAGE_CHANGED, {"language": language})
+        )
 
     @rx.event
     async def save_code(self, code: str):
         """Store the editor's text with the interview."""
-        interview_id = self._interview_id
-        if not interview_id:
-            return
-
-        def write() -> None:
-            with session() as db:
-                crud.update_code(
-                    db=db, interview_id=interview_id, token=self._token, code=code, ttl=_ttl()
-                )
-
         try:
-            await asyncio.to_thread(write)
-        except (crud.Forbidden, crud.NotFound, crud.Invalid) as error:
+            await self._update(crud.update_code, code=code)
+        except crud.Error as error:
             return rx.toast.error(str(error))
-        bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED))
+        bus.publish(RoomEvent(self._interview_id, EventType.CODE_SAVED))
 
     @rx.event
     def heartbeat(self):
@@ -351,15 +329,6 @@ class RoomPageState(rx.State):
         client = self.router.session.client_token
         if get_presence().beat(client=client, seat=seat, now=time.monotonic()):
             bus.publish(RoomEvent(seat[0], EventType.USER_JOINED, {"id": seat[1]}))
-
-
-def _first_error(error: ValueError) -> str:
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        details = errors()
-        if details:
-            return str(details[0].get("msg", error)).removeprefix("Value error, ")
-    return str(error)
 
 
 def _participant_row(person: rx.Var[ParticipantView]) -> rx.Component:
@@ -427,7 +396,7 @@ def problem_panel() -> rx.Component:
     """The problem statement: read by everyone, edited by the interviewer with a live preview."""
     viewer = rx.vstack(
         rx.hstack(
-            rx.heading("Problem", size="4", as_="h2", id="problem-heading"),
+            rx.heading("Problem", size="4", as_="h2"),
             rx.spacer(),
             rx.cond(
                 RoomPageState.is_interviewer,
@@ -460,7 +429,7 @@ def problem_panel() -> rx.Component:
     )
     editor = rx.vstack(
         rx.hstack(
-            rx.heading("Problem", size="4", as_="h2", id="problem-heading"),
+            rx.heading("Problem", size="4", as_="h2"),
             rx.spacer(),
             rx.button(
                 "Cancel",
@@ -512,7 +481,6 @@ def problem_panel() -> rx.Component:
         rx.cond(RoomPageState.editing_problem & RoomPageState.is_interviewer, editor, viewer),
         rx.divider(margin_y="1rem"),
         participants_panel(),
-        aria_labelledby="problem-heading",
         role="region",
         aria_label="Problem",
         class_name="rivendell-pane",
@@ -657,19 +625,9 @@ def join_form() -> rx.Component:
 
 def not_found_view() -> rx.Component:
     """An unknown or expired interview."""
-    return rx.center(
-        rx.vstack(
-            rx.heading("Interview not found", size="7", as_="h1"),
-            rx.text(
-                "This link does not match any open interview. It may have expired or been ended.",
-                color_scheme="gray",
-            ),
-            rx.link(rx.button("Create a new interview"), href="/"),
-            align="center",
-            spacing="4",
-        ),
-        height="100%",
-        padding="2rem",
+    return dead_end(
+        "Interview not found",
+        "This link does not match any open interview. It may have expired or been ended.",
     )
 
 

@@ -122,7 +122,9 @@ def test_saving_never_clobbers_typing_and_others_see_the_code(
         host.keyboard.type(word, delay=30)
         host.wait_for_timeout(600)
     typed = "alpha beta gamma delta epsilon"
-    text = "window.__rivendellEditors && Object.values(window.__rivendellEditors)[0].editor.getValue()"
+    text = (
+        "window.__rivendellEditors && Object.values(window.__rivendellEditors)[0].editor.getValue()"
+    )
     assert host.evaluate(text) == typed
     guest_text = guest.get_by_role("region", name="Code editor")
     expect(guest_text).to_contain_text(typed, timeout=10_000)
