@@ -19,6 +19,7 @@ from rivendell.markdown import MAX_MARKDOWN_CHARS
 from rivendell.models import (
     MAX_CODE_CHARS,
     PALETTE,
+    Document,
     Interview,
     InterviewCreate,
     Participant,
@@ -35,12 +36,16 @@ __all__ = [
     "NotFound",
     "create_interview",
     "get_live_interview",
+    "get_member",
     "hash_token",
+    "is_closed",
     "join_interview",
     "list_participants",
+    "load_document",
     "new_interview_id",
     "new_token",
     "participant_for_token",
+    "save_document",
     "update_code",
     "update_language",
     "update_problem",
@@ -80,7 +85,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _expired(interview: Interview, ttl: timedelta) -> bool:
+def is_closed(interview: Interview, ttl: timedelta) -> bool:
+    """Whether the interview ended or sat idle for longer than ``ttl``."""
     return interview.ended_at is not None or interview.updated_at < utcnow() - ttl
 
 
@@ -89,7 +95,7 @@ def get_live_interview(*, db: Session, interview_id: str, ttl: timedelta) -> Int
     if not interview_id or len(interview_id) > 64:
         return None
     interview = db.get(Interview, interview_id)
-    if interview is None or _expired(interview, ttl):
+    if interview is None or is_closed(interview, ttl):
         return None
     return interview
 
@@ -174,9 +180,10 @@ def _touch(*, db: Session, interview: Interview) -> Interview:
     return interview
 
 
-def _member(
+def get_member(
     *, db: Session, interview_id: str, token: str, ttl: timedelta
 ) -> tuple[Interview, Participant]:
+    """The live interview and the participant holding ``token`` in it; raises otherwise."""
     interview = get_live_interview(db=db, interview_id=interview_id, ttl=ttl)
     if interview is None:
         raise NotFound("interview not found")
@@ -190,7 +197,7 @@ def update_problem(
     *, db: Session, interview_id: str, token: str, markdown: str, ttl: timedelta
 ) -> Interview:
     """Replace the problem statement; only an interviewer may, whatever the client claims."""
-    interview, participant = _member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
     if participant.role != Role.INTERVIEWER:
         logger.warning(
             "interview %s: refused a problem edit from candidate %s", interview_id, participant.id
@@ -211,7 +218,7 @@ def update_language(
     *, db: Session, interview_id: str, token: str, language: str, ttl: timedelta
 ) -> Interview:
     """Switch the room's language; anyone in the room may."""
-    interview, _ = _member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, _ = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
     try:
         interview.language = check_language(language)
     except ValueError as error:
@@ -223,10 +230,34 @@ def update_code(
     *, db: Session, interview_id: str, token: str, code: str, ttl: timedelta
 ) -> Interview:
     """Save the room's code; anyone in the room may."""
-    interview, _ = _member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, _ = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
     if not isinstance(code, str):
         raise Invalid("the code must be text")
     if len(code) > MAX_CODE_CHARS:
         raise Invalid(f"the code is too long (at most {MAX_CODE_CHARS:,} characters)")
     interview.code = code.replace("\x00", "\ufffd")
     return _touch(db=db, interview=interview)
+
+
+def load_document(*, db: Session, interview_id: str) -> tuple[bytes | None, str]:
+    """The room's stored Yjs state (``None`` before the first save) and its code as text."""
+    interview = db.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
+    document = db.get(Document, interview_id)
+    return (document.state if document else None), interview.code
+
+
+def save_document(*, db: Session, interview_id: str, state: bytes, code: str) -> None:
+    """Store the room's Yjs state and mirror its text as the interview's code."""
+    interview = db.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
+    document = db.get(Document, interview_id)
+    if document is None:
+        document = Document(interview_id=interview_id, state=state)
+    document.state = state
+    document.updated_at = utcnow()
+    db.add(document)
+    interview.code = code
+    _touch(db=db, interview=interview)

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_CODE_CHARS",
     "MAX_NAME_CHARS",
     "MAX_TITLE_CHARS",
+    "Document",
     "Interview",
     "InterviewCreate",
     "InterviewPublic",
@@ -130,6 +131,14 @@ class Participant(SQLModel, table=True):
     # Only the SHA-256 of the bearer token is kept: a leaked database grants no one a seat.
     token_hash: str = Field(max_length=64, unique=True)
     joined_at: datetime = Field(default_factory=utcnow)
+
+
+class Document(SQLModel, table=True):
+    """The room's shared code as a Yjs document: its full state, encoded as one update."""
+
+    interview_id: str = Field(foreign_key="interview.id", primary_key=True, ondelete="CASCADE")
+    state: bytes = Field(sa_type=sqlalchemy.LargeBinary)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class InterviewCreate(SQLModel):

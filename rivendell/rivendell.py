@@ -14,6 +14,7 @@ import reflex as rx
 
 from rivendell import db
 from rivendell.api import create_api
+from rivendell.collab import create_collab_server
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.pages.index import index_page
 from rivendell.pages.not_found import not_found_page
@@ -23,9 +24,11 @@ from rivendell.presence import get_presence
 
 logger = logging.getLogger("rivendell")
 
+collab = create_collab_server()
+
 app = rx.App(
     stylesheets=["/rivendell.css"],
-    api_transformer=create_api(),
+    api_transformer=[create_api(), collab.asgi],
 )
 app.add_page(index_page, route="/", title="Rivendell — live coding interviews")
 app.add_page(not_found_page, route="404", title="Not found · Rivendell")
@@ -41,6 +44,14 @@ async def database_ready() -> AsyncIterator[None]:
     await asyncio.to_thread(db.wait_for_database)
     await asyncio.to_thread(db.migrate)
     yield
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def collaboration() -> AsyncIterator[None]:
+    """Serve the shared documents; save every open one on the way down."""
+    async with collab:
+        yield
 
 
 @app.register_lifespan_task

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from rivendell import db as database
 from rivendell import presence
 from rivendell.settings import get_settings
+from tests.e2e.server import Server, start_server, stop_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "RIVENDELL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -84,3 +85,25 @@ def db(migrated: str) -> Iterator[Session]:
     """A session on a migrated database."""
     with database.session() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Rivendell's production build on SQLite, embedded defaults, as ``make run`` starts it."""
+    tmp = tmp_path_factory.mktemp("server")
+    running = start_server(tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'rivendell.db'}"})
+    try:
+        yield running
+    finally:
+        stop_server(running.process)
+
+
+@pytest.fixture
+def server_db(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    """A session on the running server's own database (to set up what a test needs)."""
+    monkeypatch.setenv("REFLEX_DB_URL", server.database_url)
+    _reset_caches()
+    with database.session() as session:
+        yield session
+    database.get_engine().dispose()
+    _reset_caches()

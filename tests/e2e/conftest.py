@@ -7,18 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, Server, start_server, stop_server
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Rivendell on SQLite, embedded defaults, as ``make run`` starts it."""
-    tmp = tmp_path_factory.mktemp("server")
-    running = start_server(tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'rivendell.db'}"})
-    try:
-        yield running
-    finally:
-        stop_server(running.process)
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS
 
 
 # Per module, not per session: Playwright's sync API keeps an event loop running on the main

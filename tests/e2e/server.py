@@ -33,18 +33,23 @@ def free_port() -> int:
 class Server:
     """A running Rivendell: its base URL and the log it wrote."""
 
-    def __init__(self, url: str, log: Path, process: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self, url: str, log: Path, process: subprocess.Popen[bytes], database_url: str
+    ) -> None:
         self.url = url
         self.log = log
         self.process = process
+        self.database_url = database_url
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
 
-def start_server(tmp: Path, env_overrides: dict[str, str]) -> Server:
-    """Build and start the app the way ``make run`` does, on a port of its own."""
-    port = free_port()
+def start_server(tmp: Path, env_overrides: dict[str, str], port: int | None = None) -> Server:
+    """Build and start the app the way ``make run`` does, on a port of its own.
+
+    ``env_overrides`` must name the database (``REFLEX_DB_URL``)."""
+    port = port or free_port()
     log = tmp / f"server-{port}.log"
     env = {
         **os.environ,
@@ -81,7 +86,7 @@ def start_server(tmp: Path, env_overrides: dict[str, str]) -> Server:
                 httpx.get(f"{url}/health", timeout=2).status_code == 200
                 and httpx.get(url, timeout=5).status_code == 200
             ):
-                return Server(url, log, process)
+                return Server(url, log, process, env["REFLEX_DB_URL"])
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
@@ -91,9 +96,10 @@ def start_server(tmp: Path, env_overrides: dict[str, str]) -> Server:
     )
 
 
-def stop_server(process: subprocess.Popen[bytes]) -> None:
+def stop_server(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """Stop the server: SIGTERM (a graceful shutdown) or, with ``kill``, SIGKILL at once."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -1,0 +1,74 @@
+"""Live co-editing: the Yjs room server mounted on the Reflex backend at ``/ws/collab/{id}``.
+
+``create_collab_server`` wires the server to the database (admission by token, seeding,
+saving) and to the room event bus (each save mirrors the code into the room's state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from rivendell import crud
+from rivendell.collab.channel import Limits
+from rivendell.collab.room import CODE, CollabRoom
+from rivendell.collab.server import PATH_PREFIX, Admission, CollabServer, Refused
+from rivendell.db import session
+from rivendell.events import EventType, RoomEvent, bus
+from rivendell.models import MAX_CODE_CHARS, Interview
+from rivendell.settings import get_settings
+
+__all__ = ["CODE", "PATH_PREFIX", "CollabRoom", "CollabServer", "Limits", "create_collab_server"]
+
+# Close codes the browser shows as a reason and does not retry.
+REFUSED_UNKNOWN = 4404
+REFUSED_TOKEN = 4401
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=get_settings().interview_ttl_hours)
+
+
+def _admit_sync(interview_id: str, token: str) -> Admission:
+    with session() as db:
+        interview = db.get(Interview, interview_id) if 0 < len(interview_id) <= 64 else None
+        if interview is None:
+            raise Refused(REFUSED_UNKNOWN, "interview not found")
+        participant = crud.participant_for_token(db=db, interview_id=interview_id, token=token)
+        if participant is None or participant.id is None:
+            raise Refused(REFUSED_TOKEN, "not a participant of this interview")
+        return Admission(participant.id, read_only=crud.is_closed(interview, _ttl()))
+
+
+async def admit(interview_id: str, token: str) -> Admission:
+    """Let a participant's socket in; raises ``Refused`` for anyone else."""
+    return await asyncio.to_thread(_admit_sync, interview_id, token)
+
+
+def _load_sync(interview_id: str) -> tuple[bytes | None, str]:
+    with session() as db:
+        return crud.load_document(db=db, interview_id=interview_id)
+
+
+async def load(interview_id: str) -> tuple[bytes | None, str]:
+    """The stored document, and the code to seed a room that never had one."""
+    return await asyncio.to_thread(_load_sync, interview_id)
+
+
+def _save_sync(interview_id: str, state: bytes, code: str) -> None:
+    with session() as db:
+        crud.save_document(db=db, interview_id=interview_id, state=state, code=code)
+
+
+async def save(interview_id: str, state: bytes, code: str) -> None:
+    """Store the document, then announce the new code to the room."""
+    await asyncio.to_thread(_save_sync, interview_id, state, code)
+    bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED))
+
+
+def create_collab_server() -> CollabServer:
+    """The process's collaboration server, bound to the database and the event bus."""
+    # UTF-8 can take four bytes a character; the CRDT keeps some history on top.
+    return CollabServer(
+        admit=admit, load=load, save=save, max_document_bytes=MAX_CODE_CHARS * 4 + 256 * 1024
+    )

@@ -1,0 +1,189 @@
+"""One interview's shared document: a pycrdt-websocket ``YRoom`` with Rivendell's rules.
+
+On top of the library's room it screens every message before the document sees it (document
+size cap, read-only seats), tells a joiner who else is here (their cursors) at once, removes a
+leaver's cursor for everyone, closes a client whose update the CRDT library rejects, and saves
+the document at most ``save_delay`` seconds after a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pycrdt import (
+    Channel,
+    Decoder,
+    Doc,
+    Text,
+    TransactionEvent,
+    YMessageType,
+    YSyncMessageType,
+    create_awareness_message,
+)
+from pycrdt.websocket import YRoom
+
+from rivendell.collab.channel import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, ClientChannel
+
+__all__ = ["CODE", "CollabRoom", "SaveDocument"]
+
+logger = logging.getLogger(__name__)
+
+CODE = "code"
+"""The name of the shared ``Y.Text`` every client binds its editor to."""
+
+SaveDocument = Callable[[str, bytes, str], Awaitable[None]]
+"""Stores (interview id, encoded document state, text)."""
+
+
+def new_document(state: bytes | None, seed_text: str) -> Doc:
+    """The room's document from its stored state, or seeded with ``seed_text`` by the server."""
+    doc: Doc[Any] = Doc()
+    if state:
+        doc.apply_update(state)
+    text = doc.get(CODE, type=Text)
+    if not state and seed_text:
+        # Appending (not inserting at an index) sidesteps pycrdt's UTF-8 byte offsets.
+        text += seed_text
+    return doc
+
+
+def _awareness_client_ids(payload: bytes) -> list[int]:
+    """The client ids an awareness update speaks for."""
+    decoder = Decoder(payload)
+    ids = []
+    for _ in range(decoder.read_var_uint()):
+        ids.append(decoder.read_var_uint())
+        decoder.read_var_uint()  # clock
+        decoder.read_var_string()  # state
+    return ids
+
+
+class CollabRoom(YRoom):
+    """The document, its connected clients and their cursors for one interview."""
+
+    def __init__(
+        self,
+        *,
+        interview_id: str,
+        doc: Doc,
+        save: SaveDocument,
+        max_document_bytes: int,
+        save_delay: float = 0.5,
+    ) -> None:
+        super().__init__(ready=True, ydoc=doc, log=logger, exception_handler=self._room_error)
+        self.interview_id = interview_id
+        self.text = doc.get(CODE, type=Text)
+        self.max_document_bytes = max_document_bytes
+        self.save_delay = save_delay
+        self._save = save
+        self._save_task: asyncio.Task[None] | None = None
+        self._size = len(doc.get_update())
+        self._cursors: dict[ClientChannel, set[int]] = {}
+        self.on_message_error = self._message_error
+        self._doc_subscription = doc.observe(self._changed)
+
+    @property
+    def text_value(self) -> str:
+        """The shared code as it is now (read by Run, the API, the admin page)."""
+        return str(self.text)
+
+    def screen(
+        self, channel: ClientChannel, message: bytes, *, read_only: bool
+    ) -> tuple[int, str] | None:
+        """Why ``message`` from ``channel`` must not reach the document (close code, reason)."""
+        try:
+            kind = message[0]
+            if kind == YMessageType.AWARENESS:
+                payload = Decoder(message[1:]).read_message() or b""
+                self._cursors.setdefault(channel, set()).update(_awareness_client_ids(payload))
+                return None
+            if kind != YMessageType.SYNC:
+                return None
+            sync_kind = message[1]
+            if sync_kind == YSyncMessageType.SYNC_STEP1:
+                return None
+            update = Decoder(message[2:]).read_message() or b""
+        except (IndexError, ValueError, RuntimeError, UnicodeDecodeError):
+            return CLOSE_POLICY, "malformed Yjs message"
+        if read_only and len(update) > 2:
+            return CLOSE_POLICY, "this interview is read-only"
+        if self._size + len(update) > self.max_document_bytes:
+            return CLOSE_TOO_BIG, (
+                f"the document is full (limit {self.max_document_bytes // 1024} KiB): "
+                "delete something first"
+            )
+        return None
+
+    async def serve_client(self, channel: ClientChannel) -> None:
+        """Serve ``channel`` until it leaves; its cursor leaves with it."""
+        peers = list(self.awareness.states)
+        if peers:
+            # pycrdt-websocket only relays cursors as they change: a joiner would see none.
+            update = self.awareness.encode_awareness_update(peers)
+            await channel.send(create_awareness_message(update))
+        try:
+            await self.serve(channel)
+        except BaseException as error:  # pyo3 panics are BaseException
+            if _is_cancellation(error):
+                raise
+            logger.exception("collab %s: a client's message broke the room", self.interview_id)
+            channel.close(CLOSE_INTERNAL, "the server could not apply your change")
+        finally:
+            self._drop_cursors(channel)
+
+    def _drop_cursors(self, channel: ClientChannel) -> None:
+        ids = [i for i in self._cursors.pop(channel, set()) if i in self.awareness.states]
+        if not ids:
+            return
+        self.awareness.remove_awareness_states(ids, origin="server")
+        message = create_awareness_message(self.awareness.encode_awareness_update(ids))
+        for client in list(self.clients):
+            if client is not channel and isinstance(client, ClientChannel):
+                client.deliver(message)
+
+    def _changed(self, event: TransactionEvent) -> None:
+        self._size += len(event.update)
+        if self._save_task is None or self._save_task.done():
+            self._save_task = asyncio.get_running_loop().create_task(self._save_soon())
+
+    async def _save_soon(self) -> None:
+        await asyncio.sleep(self.save_delay)
+        await self.save_now()
+
+    async def save_now(self) -> None:
+        """Store the document as it is now."""
+        state = self.ydoc.get_update()
+        self._size = len(state)
+        try:
+            await self._save(self.interview_id, state, self.text_value)
+        except Exception:
+            logger.exception("collab %s: saving the document failed", self.interview_id)
+
+    async def flush(self) -> None:
+        """Save any pending change now (last client left, or shutdown)."""
+        pending = self._save_task
+        if pending is not None and not pending.done():
+            pending.cancel()
+            await self.save_now()
+
+    def _message_error(self, error: Exception, _message: bytes, channel: Channel) -> bool:
+        logger.warning("collab %s: refused a message (%r)", self.interview_id, error)
+        if isinstance(channel, ClientChannel):
+            channel.close(CLOSE_INTERNAL, "the server could not apply your change")
+        return True
+
+    @staticmethod
+    def _room_error(error: Exception, log: logging.Logger) -> bool:
+        log.error("collab room error: %r", error)
+        return True
+
+
+def _is_cancellation(error: BaseException) -> bool:
+    if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+        return True
+    if isinstance(error, BaseExceptionGroup):
+        return any(_is_cancellation(inner) for inner in error.exceptions)
+    return False

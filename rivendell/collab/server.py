@@ -1,0 +1,207 @@
+"""The collaboration server: ``/ws/collab/{interview_id}?token=…`` speaks the y-websocket protocol.
+
+Only participants get in: the token is checked before a single document byte is sent. Each room
+is created, seeded from the database and started before its first client is served, so clients
+arriving together all get their initial sync. A room idle for ``idle_seconds`` is saved and
+stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from anyio import create_task_group
+from anyio.abc import TaskGroup
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rivendell.collab.channel import ClientChannel, Limits
+from rivendell.collab.room import CollabRoom, SaveDocument, new_document
+
+__all__ = ["PATH_PREFIX", "Admission", "CollabServer", "Refused"]
+
+logger = logging.getLogger(__name__)
+
+PATH_PREFIX = "/ws/collab/"
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """Who a token belongs to, as far as the document cares."""
+
+    participant_id: int
+    read_only: bool
+
+
+class Refused(Exception):
+    """A connection the server turns away: a WebSocket close code and a reason for the user."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+Admit = Callable[[str, str], Awaitable[Admission]]
+"""Checks (interview id, token); raises ``Refused``."""
+Load = Callable[[str], Awaitable[tuple[bytes | None, str]]]
+"""Loads (stored document state or ``None``, the interview's code to seed with)."""
+
+
+class CollabServer:
+    """Every open room of this process; an async context manager that owns their tasks."""
+
+    def __init__(
+        self,
+        *,
+        admit: Admit,
+        load: Load,
+        save: SaveDocument,
+        limits: Limits | None = None,
+        max_document_bytes: int = 1024 * 1024,
+        save_delay: float = 0.5,
+        idle_seconds: float = 30.0,
+    ) -> None:
+        self._admit = admit
+        self._load = load
+        self._save = save
+        self.limits = limits or Limits()
+        self.max_document_bytes = max_document_bytes
+        self.save_delay = save_delay
+        self.idle_seconds = idle_seconds
+        self.rooms: dict[str, CollabRoom] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._idle_timers: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._task_group: TaskGroup | None = None
+        self._exit_stack: contextlib.AsyncExitStack | None = None
+
+    async def __aenter__(self) -> CollabServer:
+        stack = contextlib.AsyncExitStack()
+        self._task_group = await stack.enter_async_context(create_task_group())
+        self._exit_stack = stack
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for timer in self._idle_timers.values():
+            timer.cancel()
+        for room in list(self.rooms.values()):
+            await room.flush()
+            with contextlib.suppress(RuntimeError):
+                await room.stop()
+        self.rooms.clear()
+        if self._task_group is not None:
+            self._task_group.cancel_scope.cancel()
+        if self._exit_stack is not None:
+            await self._exit_stack.aclose()
+        self._task_group = self._exit_stack = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server was started (inside its ``async with``)."""
+        return self._task_group is not None
+
+    async def get_room(self, interview_id: str) -> CollabRoom:
+        """The started room for an interview, created and seeded on first use."""
+        if (timer := self._idle_timers.pop(interview_id, None)) is not None:
+            timer.cancel()
+        room = self.rooms.get(interview_id)
+        if room is not None:
+            return room
+        lock = self._locks.setdefault(interview_id, asyncio.Lock())
+        async with lock:
+            room = self.rooms.get(interview_id)
+            if room is not None:
+                return room
+            if self._task_group is None:
+                raise RuntimeError("the collaboration server is not running")
+            state, seed = await self._load(interview_id)
+            room = CollabRoom(
+                interview_id=interview_id,
+                doc=new_document(state, seed),
+                save=self._save,
+                max_document_bytes=self.max_document_bytes,
+                save_delay=self.save_delay,
+            )
+            await self._task_group.start(room.start)
+            await room.ydoc_observed.wait()
+            self.rooms[interview_id] = room
+            return room
+
+    def _left(self, interview_id: str, room: CollabRoom) -> None:
+        if room.clients or self.rooms.get(interview_id) is not room:
+            return
+        self._spawn(room.flush())
+        self._idle_timers[interview_id] = asyncio.get_running_loop().call_later(
+            self.idle_seconds, lambda: self._spawn(self._close_idle(interview_id, room))
+        )
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close_idle(self, interview_id: str, room: CollabRoom) -> None:
+        self._idle_timers.pop(interview_id, None)
+        if room.clients or self.rooms.get(interview_id) is not room:
+            return
+        del self.rooms[interview_id]
+        self._locks.pop(interview_id, None)
+        await room.flush()
+        with contextlib.suppress(RuntimeError):
+            await room.stop()
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one WebSocket connection to ``/ws/collab/{interview_id}``."""
+        message = await receive()
+        if message.get("type") != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        path: str = scope.get("path", "")
+        interview_id = path.removeprefix(PATH_PREFIX).strip("/")
+        channel = ClientChannel(receive, send, path, self.limits)
+        writer = asyncio.create_task(channel.write_loop())
+        try:
+            await self._serve_channel(channel, interview_id, _token(scope))
+        finally:
+            channel.close(1000, "")
+            await writer
+
+    async def _serve_channel(self, channel: ClientChannel, interview_id: str, token: str) -> None:
+        try:
+            admission = await self._admit(interview_id, token)
+        except Refused as refusal:
+            channel.close(refusal.code, refusal.reason)
+            return
+        room = await self.get_room(interview_id)
+        channel.screen = lambda data: room.screen(channel, data, read_only=admission.read_only)
+        try:
+            await room.serve_client(channel)
+        finally:
+            self._left(interview_id, room)
+
+    def asgi(self, app: ASGIApp) -> ASGIApp:
+        """Wrap ``app``: collaboration sockets come here, everything else goes to ``app``."""
+
+        async def route(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("type") == "websocket" and scope.get("path", "").startswith(PATH_PREFIX):
+                if not self.running:
+                    await receive()
+                    await send({"type": "websocket.close", "code": 1013, "reason": "starting"})
+                    return
+                await self.serve(scope, receive, send)
+                return
+            await app(scope, receive, send)
+
+        return route
+
+
+def _token(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    values = parse_qs(query).get("token", [""])
+    return values[0][:256]

@@ -1,0 +1,187 @@
+"""The collaboration endpoint against the running app, with real Yjs (pycrdt) clients."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from sqlmodel import Session
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from rivendell import crud
+from rivendell.models import Interview, InterviewCreate, ParticipantCreate
+from tests.collab.yclient import byte_offset, collab_url, settle, yjs_client
+from tests.e2e.server import Server
+
+pytestmark = pytest.mark.browser  # needs the built app, like the browser tests
+
+PIECES = ["👩‍💻", "漢字", "e\u0301", "\r\n", "\t", "x", "Ω≈ç", "🇫🇷", " "]
+
+
+def new_room(db: Session, language: str = "python") -> tuple[Interview, str, list[str]]:
+    interview, _, creator = crud.create_interview(
+        db=db, data=InterviewCreate(title="Collab", language=language, creator_name="Alex")
+    )
+    guests = [
+        crud.join_interview(db=db, interview=interview, data=ParticipantCreate(name=f"G{i}"))[1]
+        for i in range(4)
+    ]
+    return interview, creator, guests
+
+
+async def test_a_new_room_is_seeded_once_by_the_server(server: Server, server_db: Session) -> None:
+    interview, creator, guests = new_room(server_db, "go")
+    starter = interview.code
+    async with yjs_client(server.url, interview.id, creator) as first:
+        async with yjs_client(server.url, interview.id, guests[0]) as second:
+            assert first.value() == starter
+            assert second.value() == starter
+
+
+async def test_wrong_or_missing_tokens_get_no_document_byte(
+    server: Server, server_db: Session
+) -> None:
+    interview, _, _ = new_room(server_db)
+    other, other_token, _ = new_room(server_db)
+    cases = [
+        (interview.id, "", 4401),
+        (interview.id, "forged-token", 4401),
+        (interview.id, other_token, 4401),
+        ("nosuchinterview", other_token, 4404),
+    ]
+    for interview_id, token, code in cases:
+        async with connect(collab_url(server.url, interview_id, token)) as socket:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == code
+            assert closed.value.rcvd.reason
+
+
+async def test_concurrent_edits_converge_without_loss_or_duplication(
+    server: Server, server_db: Session
+) -> None:
+    interview, creator, guests = new_room(server_db)
+    seed = interview.code
+    tokens = [creator, *guests]
+    rng = random.Random(7)
+    async with (
+        yjs_client(server.url, interview.id, tokens[0]) as c0,
+        yjs_client(server.url, interview.id, tokens[1]) as c1,
+        yjs_client(server.url, interview.id, tokens[2]) as c2,
+        yjs_client(server.url, interview.id, tokens[3]) as c3,
+        yjs_client(server.url, interview.id, tokens[4]) as c4,
+    ):
+        clients = [c0, c1, c2, c3, c4]
+        kept: dict[str, int] = {}
+        deleted: set[str] = set()
+
+        async def typist(number: int) -> None:
+            client = clients[number]
+            mine: list[str] = []
+            for step in range(40):
+                current = client.value()
+                if mine and rng.random() < 0.25:
+                    victim = mine.pop(rng.randrange(len(mine)))
+                    at = current.find(victim)
+                    assert at >= 0, f"{victim!r} vanished from client {number}"
+                    start = byte_offset(current, at)
+                    del client.text[start : start + len(victim.encode())]
+                    deleted.add(victim)
+                else:
+                    token = f"⟦{number}.{step}{rng.choice(PIECES)}{rng.choice(PIECES)}⟧"
+                    # Only between tokens, so no token (nor a CRLF or an emoji in one) is split.
+                    boundaries = [0, len(current)]
+                    boundaries += [i + 1 for i, ch in enumerate(current) if ch == "⟧"]
+                    at = rng.choice(boundaries)
+                    client.text.insert(byte_offset(current, at), token)
+                    mine.append(token)
+                await asyncio.sleep(rng.uniform(0, 0.02))
+            for token in mine:
+                kept[token] = number
+
+        await asyncio.gather(*(typist(n) for n in range(5)))
+        await settle(clients)
+        final = c0.value()
+        async with yjs_client(server.url, interview.id, tokens[0]) as late:
+            assert late.value() == final
+    for token in kept:
+        assert final.count(token) == 1, token
+    for token in deleted:
+        assert token not in final
+    remainder = final
+    for token in kept:
+        remainder = remainder.replace(token, "")
+    assert remainder == seed
+
+
+async def test_twenty_clients_arriving_together_all_get_the_document(
+    server: Server, server_db: Session
+) -> None:
+    interview, creator, _ = new_room(server_db, "rust")
+
+    async def arrive() -> str:
+        async with yjs_client(server.url, interview.id, creator, sync_timeout=2) as client:
+            return client.value()
+
+    values = await asyncio.gather(*(arrive() for _ in range(20)))
+    assert values == [interview.code] * 20
+
+
+async def test_the_code_is_mirrored_and_survives_the_room_closing(
+    server: Server, server_db: Session
+) -> None:
+    interview, creator, _ = new_room(server_db)
+    async with yjs_client(server.url, interview.id, creator) as client:
+        client.text += "\n# added by a test ✓\n"
+        expected = client.value()
+    for _ in range(50):
+        server_db.expire_all()
+        if server_db.get(Interview, interview.id).code == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert server_db.get(Interview, interview.id).code == expected
+
+
+async def test_hostile_frames_close_only_the_offender(server: Server, server_db: Session) -> None:
+    interview, creator, guests = new_room(server_db)
+    async with yjs_client(server.url, interview.id, creator) as honest:
+        hostile = [
+            b"\x00\x02\xff\xff\xff",  # an update whose length runs past the frame
+            b"\x00\x02\x05garbage!!",  # an update that is not a Yjs update
+            b"\x01\xff",  # truncated awareness
+            b"\x00",  # truncated sync
+            b"\x00\x02" + b"\x80" * 20,  # a varint that never ends
+            b"x" * (2 * 1024 * 1024),  # over the frame cap
+        ]
+        for frame in hostile:
+            async with connect(
+                collab_url(server.url, interview.id, guests[0]), max_size=None
+            ) as socket:
+                await socket.recv()  # the sync step 1 the server opens with
+                await socket.send(frame)
+                with pytest.raises(ConnectionClosed) as closed:
+                    while True:
+                        await asyncio.wait_for(socket.recv(), 5)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code in {1008, 1009, 1011}, frame[:8]
+                assert closed.value.rcvd.reason
+        honest.text += "still here"
+        async with yjs_client(server.url, interview.id, guests[1]) as checker:
+            await settle([honest, checker])
+            assert checker.value().endswith("still here")
+
+
+async def test_a_flood_is_cut_off(server: Server, server_db: Session) -> None:
+    interview, creator, _ = new_room(server_db)
+    async with connect(collab_url(server.url, interview.id, creator)) as socket:
+        await socket.recv()
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(5000):
+                await socket.send(b"\x01\x01\x00")  # an empty awareness update
+            while True:
+                await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1008
