@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 from pycrdt import Doc, Provider, Text
@@ -35,10 +35,8 @@ class SocketChannel:
             raise StopAsyncIteration from None
 
     async def send(self, message: bytes) -> None:
-        try:
+        with suppress(ConnectionClosed):
             await self.socket.send(message)
-        except ConnectionClosed:
-            pass
 
     async def recv(self) -> bytes:
         message = await self.socket.recv()
@@ -81,9 +79,9 @@ def byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8"))
 
 
-async def settle(clients: list[Client], timeout: float = 10) -> None:
+async def settle(clients: list[Client], within: float = 10) -> None:
     """Wait until every replica holds the same text."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while len({c.value() for c in clients}) > 1:
         if asyncio.get_running_loop().time() > deadline:
             values = [c.value()[:80] for c in clients]
