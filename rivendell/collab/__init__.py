@@ -18,7 +18,18 @@ from rivendell.events import EventType, RoomEvent, bus
 from rivendell.models import MAX_CODE_CHARS, Interview
 from rivendell.settings import get_settings
 
-__all__ = ["CODE", "PATH_PREFIX", "CollabRoom", "CollabServer", "Limits", "create_collab_server"]
+__all__ = [
+    "CODE",
+    "MAX_DOCUMENT_BYTES",
+    "PATH_PREFIX",
+    "CollabRoom",
+    "CollabServer",
+    "Limits",
+    "create_collab_server",
+]
+
+# Room for MAX_CODE_CHARS of ASCII with the CRDT's bookkeeping; multi-byte text fills it sooner.
+MAX_DOCUMENT_BYTES = MAX_CODE_CHARS * 2 + 112 * 1024
 
 # Close codes the browser shows as a reason and does not retry.
 REFUSED_UNKNOWN = 4404
@@ -68,7 +79,4 @@ async def save(interview_id: str, state: bytes, code: str) -> None:
 
 def create_collab_server() -> CollabServer:
     """The process's collaboration server, bound to the database and the event bus."""
-    # UTF-8 can take four bytes a character; the CRDT keeps some history on top.
-    return CollabServer(
-        admit=admit, load=load, save=save, max_document_bytes=MAX_CODE_CHARS * 4 + 256 * 1024
-    )
+    return CollabServer(admit=admit, load=load, save=save, max_document_bytes=MAX_DOCUMENT_BYTES)

@@ -77,6 +77,7 @@ class ClientChannel:
         self.closed = asyncio.Event()
         # Set by the server: why a message must not reach the room, as (close code, reason).
         self.screen: Callable[[bytes], tuple[int, str] | None] = lambda _message: None
+        self.peer_gone = False
         self.close_code: int | None = None
         self.close_reason = ""
 
@@ -152,6 +153,7 @@ class ClientChannel:
             event = await self._receive()
             kind = event.get("type")
             if kind == "websocket.disconnect":
+                self.peer_gone = True
                 self.closed.set()
                 self._queue.put_nowait(None)
                 raise ChannelClosed

@@ -171,6 +171,8 @@ class CollabServer:
         finally:
             channel.close(1000, "")
             await writer
+            if not channel.peer_gone:
+                await _drain(receive)
 
     async def _serve_channel(self, channel: ClientChannel, interview_id: str, token: str) -> None:
         try:
@@ -205,3 +207,15 @@ def _token(scope: Scope) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
     values = parse_qs(query).get("token", [""])
     return values[0][:256]
+
+
+async def _drain(receive: Receive, within: float = 2.0) -> None:
+    """Read (and drop) what the client still sends until it acknowledges the close.
+
+    Returning at once would close the TCP connection with unread data in it, which the
+    client sees as a reset instead of the close frame and its reason.
+    """
+    with contextlib.suppress(TimeoutError, OSError, RuntimeError):
+        async with asyncio.timeout(within):
+            while (await receive()).get("type") != "websocket.disconnect":
+                pass

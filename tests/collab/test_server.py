@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
 from rivendell import crud
+from rivendell.collab import MAX_DOCUMENT_BYTES
 from rivendell.models import Interview, InterviewCreate, ParticipantCreate
 from tests.collab.yclient import byte_offset, collab_url, settle, yjs_client
 from tests.e2e.server import Server
@@ -192,3 +193,20 @@ async def test_a_flood_is_cut_off(server: Server, server_db: Session) -> None:
         closed = await close_frame(socket)
         assert closed.code == 1008
         assert "too many messages" in closed.reason
+
+
+async def test_the_document_has_a_size_cap_with_a_clear_message(
+    server: Server, server_db: Session
+) -> None:
+    interview, creator, guests = new_room(server_db)
+    chunk = "a" * (MAX_DOCUMENT_BYTES // 3)
+    async with yjs_client(server.url, interview.id, creator) as client:
+        for _ in range(4):
+            client.text += chunk
+            await asyncio.sleep(0.3)
+        await asyncio.wait_for(client.socket.wait_closed(), 10)
+        assert client.socket.close_code == 1009
+        assert "the document is full" in client.socket.close_reason
+    async with yjs_client(server.url, interview.id, guests[0]) as other:
+        assert len(other.value().encode()) < MAX_DOCUMENT_BYTES
+        assert other.value().endswith(chunk)
