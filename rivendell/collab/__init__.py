@@ -28,8 +28,9 @@ __all__ = [
     "create_collab_server",
 ]
 
-# Room for MAX_CODE_CHARS of ASCII with the CRDT's bookkeeping; multi-byte text fills it sooner.
-MAX_DOCUMENT_BYTES = MAX_CODE_CHARS * 2 + 112 * 1024
+# Twice MAX_CODE_CHARS of ASCII leaves the CRDT room for its bookkeeping.
+MAX_DOCUMENT_BYTES = 512 * 1024
+assert MAX_CODE_CHARS * 2 <= MAX_DOCUMENT_BYTES
 
 # Close codes the browser shows as a reason and does not retry.
 REFUSED_UNKNOWN = 4404
