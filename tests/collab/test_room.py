@@ -1,0 +1,109 @@
+"""The room's own rules around pycrdt-websocket's YRoom, with in-memory client channels."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pycrdt.websocket.yroom as yroom_module
+import pytest
+from pycrdt import Doc, Text, create_update_message
+
+from rivendell.collab.channel import ClientChannel, Limits
+from rivendell.collab.room import CODE, CollabRoom, new_document
+
+
+def panic_type() -> type[BaseException]:
+    """pyo3's PanicException, caught from a real panic (its module is not importable)."""
+    doc: Doc[Any] = Doc()
+    text = doc.get(CODE, type=Text)
+    text += "é"
+    try:
+        del text[0:5]  # more UTF-8 bytes than exist: the Rust side panics
+    except BaseException as error:
+        return type(error)
+    raise AssertionError("expected a panic")
+
+
+class Inbox:
+    """One client's side of the ASGI connection: frames to send, frames received."""
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        for frame in frames:
+            self.incoming.put_nowait({"type": "websocket.receive", "bytes": frame})
+        self.received: list[dict[str, Any]] = []
+
+    async def receive(self) -> dict[str, Any]:
+        return await self.incoming.get()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.received.append(message)
+
+    def hang_up(self) -> None:
+        self.incoming.put_nowait({"type": "websocket.disconnect"})
+
+
+def update_from(doc_state: bytes, edit: str) -> bytes:
+    """A Yjs update appending ``edit`` to a copy of the room's document."""
+    replica: Doc[Any] = Doc()
+    replica.apply_update(doc_state)
+    text = replica.get(CODE, type=Text)
+    before = replica.get_state()
+    text += edit
+    return replica.get_update(before)
+
+
+async def serve(room: CollabRoom, inbox: Inbox) -> ClientChannel:
+    channel = ClientChannel(inbox.receive, inbox.send, "/ws/collab/r", Limits())
+    writer = asyncio.create_task(channel.write_loop())
+    channel.screen = lambda data: room.screen(channel, data, read_only=False)
+    await room.serve_client(channel)
+    channel.close(1000, "")
+    await writer
+    return channel
+
+
+async def noop_save(_interview_id: str, _state: bytes, _text: str) -> None:
+    return None
+
+
+def test_a_new_document_is_seeded_once_and_a_stored_one_is_kept() -> None:
+    seeded = new_document(None, "print('hi') 👩‍💻")
+    assert str(seeded.get(CODE, type=Text)) == "print('hi') 👩‍💻"
+    again = new_document(seeded.get_update(), "print('hi') 👩‍💻")
+    assert str(again.get(CODE, type=Text)) == "print('hi') 👩‍💻"
+
+
+async def test_an_update_that_panics_the_crdt_closes_only_its_sender(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panic = panic_type()
+    real_handle = yroom_module.handle_sync_message
+    doc = new_document(None, "start")
+    room = CollabRoom(interview_id="r", doc=doc, save=noop_save, max_document_bytes=1 << 20)
+    async with room:
+        poisoned = update_from(doc.get_update(), " poison")
+
+        def handle(message: bytes, ydoc: Doc[Any]) -> bytes | None:
+            if poisoned in message:
+                raise panic("the CRDT library panicked")
+            return real_handle(message, ydoc)
+
+        monkeypatch.setattr(yroom_module, "handle_sync_message", handle)
+        attacker = Inbox([create_update_message(poisoned)])
+        closed = await asyncio.wait_for(serve(room, attacker), 5)
+        assert (closed.close_code, closed.close_reason) == (
+            1011,
+            "the server could not apply your change",
+        )
+
+        honest = Inbox([create_update_message(update_from(doc.get_update(), " fine"))])
+        serving = asyncio.create_task(serve(room, honest))
+        for _ in range(50):
+            if room.text_value == "start fine":
+                break
+            await asyncio.sleep(0.05)
+        honest.hang_up()
+        await asyncio.wait_for(serving, 5)
+    assert room.text_value == "start fine"
