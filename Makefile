@@ -30,6 +30,10 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
 
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 deps: $(VENV)/.synced tools/node_modules/.installed ## Install the locked Python and JS dependencies
 
 chromium: ## Install Debian's Chromium for the browser tests (once)
@@ -38,7 +42,7 @@ chromium: ## Install Debian's Chromium for the browser tests (once)
 run: deps ## Start Rivendell on http://$(HOST):$(PORT) (production build, SQLite by default)
 	$(REFLEX_ENV) $(VENV)/bin/reflex run --env prod --single-port --backend-host $(HOST) --backend-port $(PORT)
 
-test: deps chromium ## Run every test: unit, integration (SQLite and PostgreSQL) and browser
+test: deps chromium tests/node/node_modules/.installed ## Run every test: unit, integration (SQLite and PostgreSQL) and browser
 	$(REFLEX_ENV) $(VENV)/bin/pytest
 
 lint: deps ## Ruff lint and format check

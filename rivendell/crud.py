@@ -17,7 +17,6 @@ from sqlmodel import Session, col, func, select
 from rivendell.executor.languages import get_language
 from rivendell.markdown import MAX_MARKDOWN_CHARS
 from rivendell.models import (
-    MAX_CODE_CHARS,
     PALETTE,
     Document,
     Interview,
@@ -46,7 +45,6 @@ __all__ = [
     "new_token",
     "participant_for_token",
     "save_document",
-    "update_code",
     "update_language",
     "update_problem",
 ]
@@ -223,19 +221,6 @@ def update_language(
         interview.language = check_language(language)
     except ValueError as error:
         raise Invalid(str(error)) from None
-    return _touch(db=db, interview=interview)
-
-
-def update_code(
-    *, db: Session, interview_id: str, token: str, code: str, ttl: timedelta
-) -> Interview:
-    """Save the room's code; anyone in the room may."""
-    interview, _ = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
-    if not isinstance(code, str):
-        raise Invalid("the code must be text")
-    if len(code) > MAX_CODE_CHARS:
-        raise Invalid(f"the code is too long (at most {MAX_CODE_CHARS:,} characters)")
-    interview.code = code.replace("\x00", "\ufffd")
     return _touch(db=db, interview=interview)
 
 

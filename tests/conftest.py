@@ -91,7 +91,9 @@ def db(migrated: str) -> Iterator[Session]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Rivendell's production build on SQLite, embedded defaults, as ``make run`` starts it."""
     tmp = tmp_path_factory.mktemp("server")
-    running = start_server(tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'rivendell.db'}"})
+    running = start_server(
+        tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'rivendell.db'}"}, own_build=False
+    )
     try:
         yield running
     finally:

@@ -11,7 +11,6 @@ from sqlmodel import Session, select
 from rivendell import crud
 from rivendell.markdown import MAX_MARKDOWN_CHARS
 from rivendell.models import (
-    MAX_CODE_CHARS,
     Interview,
     InterviewCreate,
     Participant,
@@ -112,7 +111,7 @@ def test_problem_length_is_capped_and_nul_is_replaced(db: Session) -> None:
     assert ok.problem_markdown.startswith("a\ufffdb")
 
 
-def test_any_participant_may_change_language_and_code(db: Session) -> None:
+def test_any_participant_may_change_the_language(db: Session) -> None:
     interview, _, _ = create(db)
     _, token = crud.join_interview(db=db, interview=interview, data=ParticipantCreate(name="Sam"))
     assert (
@@ -123,18 +122,8 @@ def test_any_participant_may_change_language_and_code(db: Session) -> None:
     )
     with pytest.raises(crud.Invalid, match="unknown language"):
         crud.update_language(db=db, interview_id=interview.id, token=token, language="x", ttl=TTL)
-    assert (
-        crud.update_code(
-            db=db, interview_id=interview.id, token=token, code="fn main() {}", ttl=TTL
-        ).code
-        == "fn main() {}"
-    )
-    with pytest.raises(crud.Invalid, match="too long"):
-        crud.update_code(
-            db=db, interview_id=interview.id, token=token, code="x" * (MAX_CODE_CHARS + 1), ttl=TTL
-        )
     with pytest.raises(crud.Forbidden):
-        crud.update_code(db=db, interview_id=interview.id, token="nope", code="", ttl=TTL)
+        crud.update_language(db=db, interview_id=interview.id, token="no", language="go", ttl=TTL)
 
 
 def test_unknown_ended_and_idle_interviews_are_not_found(db: Session) -> None:
@@ -147,7 +136,7 @@ def test_unknown_ended_and_idle_interviews_are_not_found(db: Session) -> None:
     db.commit()
     assert crud.get_live_interview(db=db, interview_id=interview.id, ttl=TTL) is None
     with pytest.raises(crud.NotFound):
-        crud.update_code(db=db, interview_id=interview.id, token=token, code="", ttl=TTL)
+        crud.update_language(db=db, interview_id=interview.id, token=token, language="go", ttl=TTL)
     interview.updated_at = utcnow()
     interview.ended_at = utcnow()
     db.add(interview)
@@ -161,3 +150,13 @@ def test_deleting_an_interview_removes_its_participants(db: Session) -> None:
     db.delete(interview)
     db.commit()
     assert db.exec(select(Participant)).all() == []
+
+
+def test_a_saved_document_mirrors_its_text_as_the_code(db: Session) -> None:
+    interview, _, _ = create(db)
+    assert crud.load_document(db=db, interview_id=interview.id) == (None, interview.code)
+    crud.save_document(db=db, interview_id=interview.id, state=b"\x00\x00", code="new code ✓")
+    crud.save_document(db=db, interview_id=interview.id, state=b"\x01\x02", code="newer")
+    assert crud.load_document(db=db, interview_id=interview.id) == (b"\x01\x02", "newer")
+    with pytest.raises(crud.NotFound):
+        crud.load_document(db=db, interview_id="missing")

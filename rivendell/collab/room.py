@@ -25,7 +25,10 @@ from pycrdt import (
 )
 from pycrdt.websocket import YRoom
 
-from rivendell.collab.channel import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, ClientChannel
+from rivendell.collab.channel import CLOSE_INTERNAL, CLOSE_POLICY, ClientChannel
+
+# An application code (4xxx): clients do not reconnect and resend the same change in a loop.
+CLOSE_DOCUMENT_FULL = 4413
 
 __all__ = ["CODE", "CollabRoom", "SaveDocument"]
 
@@ -111,7 +114,7 @@ class CollabRoom(YRoom):
         if read_only and len(update) > 2:
             return CLOSE_POLICY, "this interview is read-only"
         if self._size + len(update) > self.max_document_bytes:
-            return CLOSE_TOO_BIG, (
+            return CLOSE_DOCUMENT_FULL, (
                 f"the document is full (limit {self.max_document_bytes // 1024} KiB): "
                 "delete something first"
             )

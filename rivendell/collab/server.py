@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from anyio import create_task_group
 from anyio.abc import TaskGroup
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rivendell.collab.channel import ClientChannel, Limits
 from rivendell.collab.room import CollabRoom, SaveDocument, new_document
@@ -121,9 +121,14 @@ class CollabServer:
             if self._task_group is None:
                 raise RuntimeError("the collaboration server is not running")
             state, seed = await self._load(interview_id)
+            doc = new_document(state, seed)
+            if state is None:
+                # Store the seeded document before anyone sees it: re-seeding after a crash would
+                # be another client's insert, and every open editor would show the code twice.
+                await self._save(interview_id, doc.get_update(), seed)
             room = CollabRoom(
                 interview_id=interview_id,
-                doc=new_document(state, seed),
+                doc=doc,
                 save=self._save,
                 max_document_bytes=self.max_document_bytes,
                 save_delay=self.save_delay,
@@ -164,22 +169,34 @@ class CollabServer:
         await send({"type": "websocket.accept"})
         path: str = scope.get("path", "")
         interview_id = path.removeprefix(PATH_PREFIX).strip("/")
+        try:
+            admission = await self._admit(interview_id, _token(scope))
+        except Refused as refusal:
+            # A Yjs client sends its first sync message as soon as the socket opens. Closing
+            # before it arrives lets the transport reset the connection, and the client loses
+            # the close frame with its reason: take that message first (never reading it).
+            first: Message = {}
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    first = await receive()
+            if first.get("type") == "websocket.disconnect":
+                return
+            await send({"type": "websocket.close", "code": refusal.code, "reason": refusal.reason})
+            await _drain(receive)
+            return
         channel = ClientChannel(receive, send, path, self.limits)
         writer = asyncio.create_task(channel.write_loop())
         try:
-            await self._serve_channel(channel, interview_id, _token(scope))
+            await self._serve_channel(channel, interview_id, admission)
         finally:
             channel.close(1000, "")
             await writer
             if not channel.peer_gone:
                 await _drain(receive)
 
-    async def _serve_channel(self, channel: ClientChannel, interview_id: str, token: str) -> None:
-        try:
-            admission = await self._admit(interview_id, token)
-        except Refused as refusal:
-            channel.close(refusal.code, refusal.reason)
-            return
+    async def _serve_channel(
+        self, channel: ClientChannel, interview_id: str, admission: Admission
+    ) -> None:
         room = await self.get_room(interview_id)
         channel.screen = lambda data: room.screen(channel, data, read_only=admission.read_only)
         try:

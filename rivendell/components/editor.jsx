@@ -11,8 +11,9 @@
 // Only the editor worker is bundled (loaded on demand, e.g. for diffs): the Monarch
 // grammars need no language service, and the language workers would add megabytes.
 //
-// Yjs later: import y-monaco lazily too (it imports Monaco statically) and bind it
-// through onEditorMount(); rxconfig must then register MonacoVitePlugin (see editor.py).
+// Live co-editing (collabRoom + collabToken) lives in collab.jsx, imported lazily again and
+// only in that mode: Yjs, y-websocket and y-monaco load in interview rooms only. y-monaco
+// imports Monaco statically, so rxconfig must register MonacoVitePlugin (see editor.py).
 import React, { useEffect, useId, useRef, useState } from "react";
 
 // Languages the room offers. Aliases map the names people type to Monaco ids.
@@ -31,6 +32,8 @@ const CHANGE_DEBOUNCE_MS = 400;
 // A new `value` from the server is shown only after the local user has paused this long,
 // so it never lands in the middle of their typing.
 const REMOTE_IDLE_MS = 1500;
+// A lost connection shows "Reconnecting…" for this long, then "Offline" (still retrying).
+const OFFLINE_AFTER_MS = 8000;
 
 let monacoPromise = null;
 
@@ -91,13 +94,26 @@ export function loadMonaco() {
   return monacoPromise;
 }
 
+let collabPromise = null;
+
+/** collab.jsx (Yjs, y-websocket, y-monaco), loaded once, and only by a co-editing editor. */
+function loadCollab() {
+  if (!collabPromise) {
+    collabPromise = import("./collab.jsx");
+    collabPromise.catch(() => {
+      collabPromise = null;
+    });
+  }
+  return collabPromise;
+}
+
 function resolveLanguage(monaco, language) {
   const id = LANGUAGE_ALIASES[language] || language || "plaintext";
   const known = monaco.languages.getLanguages().some((l) => l.id === id);
   return known ? id : "plaintext";
 }
 
-// Live editors by id, for code outside React (tests, a future Yjs binding, devtools).
+// Live editors by id, for code outside React (tests, bindings, devtools).
 function registry() {
   if (typeof window === "undefined") return {};
   window.__rivendellEditors = window.__rivendellEditors || {};
@@ -126,6 +142,12 @@ export function getEditor(id) {
 /**
  * Uncontrolled Monaco editor. `value` seeds the model and is applied again only when
  * `documentKey` changes, so a server round trip can never overwrite what is being typed.
+ *
+ * With `collabRoom` and `collabToken` set, the text is the room's shared Yjs document
+ * instead (see collab.jsx): `value` is only shown, read-only, until the first sync (or
+ * when the server refuses the connection), `onChange` never fires, and a connection
+ * badge shows "Synced", "Reconnecting…" or "Offline" ("Connecting…" before the first
+ * connection settles).
  */
 export function CodeEditor({
   id,
@@ -135,6 +157,10 @@ export function CodeEditor({
   theme = "light",
   readOnly = false,
   ariaLabel = "Code",
+  collabRoom = "",
+  collabToken = "",
+  userName = "",
+  userColor = "",
   onChange,
   onMount,
   className,
@@ -147,10 +173,18 @@ export function CodeEditor({
   const monacoRef = useRef(null);
   const hintId = `${editorId}-hint`;
   const [ready, setReady] = useState(false);
+  const collabActive = !!collabRoom && !!collabToken;
+  // Collaboration status from collab.jsx ({connected, synced, bound, refused, lastClose}).
+  const [collab, setCollab] = useState(null);
+  const collabSession = useRef(null);
+  // Bumped when the server turns out to hold another copy of the document: start afresh.
+  const [collabEpoch, setCollabEpoch] = useState(0);
 
   // Latest props for callbacks that outlive a render (debounce timer, Monaco listeners).
   const latest = useRef({});
-  latest.current = { value, language, theme, readOnly, ariaLabel, onChange, onMount };
+  latest.current = {
+    value, language, theme, readOnly, ariaLabel, onChange, onMount, userName, userColor, collab: collabActive,
+  };
 
   const pending = useRef(null); // debounce timer id
   const lastLocalEdit = useRef(0); // Date.now() of the user's last keystroke
@@ -161,12 +195,15 @@ export function CodeEditor({
     clearTimeout(pending.current);
     pending.current = null;
     const editor = editorRef.current;
-    if (editor && latest.current.onChange) latest.current.onChange(editor.getValue());
+    // Keystrokes never travel through Reflex events while Yjs carries the text.
+    if (editor && latest.current.onChange && !latest.current.collab) latest.current.onChange(editor.getValue());
   };
 
   useEffect(() => {
     let disposed = false;
     const cleanups = [];
+    // Fetch the co-editing code alongside Monaco rather than after it: typing waits for sync.
+    if (latest.current.collab) loadCollab().catch(() => {});
     loadMonaco().then((monaco) => {
       if (disposed || !hostRef.current) return;
       const p = latest.current;
@@ -202,7 +239,7 @@ export function CodeEditor({
       cleanups.push(
         editor.onDidChangeModelLanguage(markLanguage),
         editor.onDidChangeModelContent(() => {
-          if (applyingValue.current) return;
+          if (applyingValue.current || latest.current.collab) return;
           lastLocalEdit.current = Date.now();
           if (!latest.current.onChange) return;
           if (pending.current !== null) clearTimeout(pending.current);
@@ -236,6 +273,9 @@ export function CodeEditor({
     return () => {
       disposed = true;
       flushChange();
+      // Unbind Yjs before the model goes (the collab effect's own cleanup runs after this).
+      collabSession.current?.destroy();
+      collabSession.current = null;
       for (const cleanup of cleanups.reverse()) {
         if (typeof cleanup === "function") cleanup();
         else cleanup?.dispose?.();
@@ -259,7 +299,8 @@ export function CodeEditor({
       return;
     }
     const editor = editorRef.current;
-    if (!editor) return;
+    // The shared document is the text in collaboration mode.
+    if (!editor || latest.current.collab) return;
     if (pending.current !== null) {
       clearTimeout(pending.current);
       pending.current = null;
@@ -279,6 +320,9 @@ export function CodeEditor({
     if (!editor || value == null) return;
     let timer = null;
     const apply = () => {
+      // Checked when applying, not when scheduled: the binding may have started meanwhile,
+      // and a setValue would then overwrite the shared text for everyone.
+      if (latest.current.collab) return;
       const idleFor = Date.now() - lastLocalEdit.current;
       if (pending.current !== null || idleFor < REMOTE_IDLE_MS) {
         timer = setTimeout(apply, Math.max(50, REMOTE_IDLE_MS - idleFor));
@@ -310,9 +354,126 @@ export function CodeEditor({
     monacoRef.current?.editor.setTheme(THEMES[theme] || THEMES.light);
   }, [theme]);
 
+  // Collaboration: a Yjs session per (room, token), started once the editor exists.
   useEffect(() => {
-    editorRef.current?.updateOptions({ readOnly: !!readOnly, ariaLabel });
-  }, [readOnly, ariaLabel]);
+    if (!ready || !collabActive) return;
+    const editor = editorRef.current;
+    const monaco = monacoRef.current;
+    if (!editor || !monaco) return;
+    let cancelled = false;
+    let session = null;
+    setCollab({ connected: false, synced: false, bound: false, refused: null, lastClose: null });
+    loadCollab()
+      .then(({ startCollab }) => {
+        if (cancelled || editorRef.current !== editor) return;
+        const p = latest.current;
+        session = startCollab({
+          editor,
+          monaco,
+          room: collabRoom,
+          token: collabToken,
+          user: { name: p.userName, color: p.userColor },
+          onChange: setCollab,
+          onLost: () => setCollabEpoch((n) => n + 1),
+        });
+        collabSession.current = session;
+        const entry = registry()[editorId];
+        if (entry) {
+          Object.defineProperties(entry, {
+            ydoc: { value: session.ydoc, configurable: true },
+            provider: { value: session.provider, configurable: true },
+            awareness: { value: session.awareness, configurable: true },
+            undoManager: { get: () => session.undoManager, configurable: true },
+            binding: { get: () => session.binding, configurable: true },
+          });
+        }
+      })
+      .catch((error) => {
+        console.error("Could not start live co-editing", error);
+        if (!cancelled) {
+          setCollab((s) => ({ ...s, refused: { code: 0, reason: "Could not load live co-editing." } }));
+        }
+      });
+    return () => {
+      cancelled = true;
+      if (session) session.destroy();
+      if (collabSession.current === session) collabSession.current = null;
+      const entry = registry()[editorId];
+      if (entry) for (const key of ["ydoc", "provider", "awareness", "undoManager", "binding"]) delete entry[key];
+      setCollab(null);
+      // Leaving a room without unmounting: back to the uncontrolled text. (On unmount the
+      // editor is already gone here.) The binding is destroyed, so this stays local.
+      const alive = editorRef.current;
+      if (alive === editor) {
+        applyingValue.current = true;
+        try {
+          alive.setValue(latest.current.value ?? "");
+        } finally {
+          applyingValue.current = false;
+        }
+      }
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ready, collabActive, collabRoom, collabToken, collabEpoch]);
+
+  useEffect(() => {
+    collabSession.current?.setUser({ name: userName, color: userColor });
+  }, [userName, userColor]);
+
+  // "Reconnecting…" turns into "Offline" when the connection stays lost (or the browser is
+  // offline); y-websocket keeps retrying either way.
+  const [lostLong, setLostLong] = useState(false);
+  const [browserOffline, setBrowserOffline] = useState(false);
+  const healthy = !!(collab?.connected && collab?.synced);
+  useEffect(() => {
+    setLostLong(false);
+    if (!collab || healthy || collab.refused) return;
+    const timer = setTimeout(() => setLostLong(true), OFFLINE_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [!!collab, healthy, !!collab?.refused]);
+  useEffect(() => {
+    if (!collabActive) return;
+    const update = () => setBrowserOffline(navigator.onLine === false);
+    update();
+    window.addEventListener("online", update);
+    window.addEventListener("offline", update);
+    return () => {
+      window.removeEventListener("online", update);
+      window.removeEventListener("offline", update);
+    };
+  }, [collabActive]);
+
+  // Until the first sync binds the shared text, typing would be lost: read-only, as after a
+  // refusal (e.g. the interview has ended).
+  const collabBlocked = collabActive && (!collab?.bound || !!collab?.refused);
+  const effectiveReadOnly = !!readOnly || collabBlocked;
+  let readOnlyMessage = "Cannot edit in read-only editor"; // Monaco's own wording
+  if (collab?.refused) readOnlyMessage = `Offline: ${collab.refused.reason}`;
+  else if (collabActive && !collab?.bound) readOnlyMessage = "Connecting to the shared editor…";
+  useEffect(() => {
+    editorRef.current?.updateOptions({
+      readOnly: effectiveReadOnly,
+      ariaLabel,
+      readOnlyMessage: { value: escapeMarkdown(readOnlyMessage) },
+    });
+  }, [ready, effectiveReadOnly, ariaLabel, readOnlyMessage]);
+
+  let badge = null;
+  if (collabActive) {
+    if (collab?.refused) badge = { text: "Offline", tone: "red", title: collab.refused.reason };
+    // The browser knows it has no network before the socket does (up to 30 s later).
+    else if (browserOffline) {
+      badge = { text: "Offline", tone: "red", title: "This browser is offline. Edits made meanwhile are sent once it is back." };
+    } else if (healthy) badge = { text: "Synced", tone: "green", title: "Everyone sees the same code." };
+    else if (lostLong) {
+      badge = { text: "Offline", tone: "red", title: "The connection is lost; trying again. Edits made meanwhile are sent once it is back." };
+    } else if (!collab?.bound && !collab?.lastClose) {
+      badge = { text: "Connecting…", tone: "amber", title: "Connecting to the shared editor." };
+    } else {
+      const why = collab?.lastClose?.reason;
+      badge = { text: "Reconnecting…", tone: "amber", title: why ? `Reconnecting (${why})` : "Reconnecting." };
+    }
+  }
 
   return (
     <div
@@ -320,6 +481,7 @@ export function CodeEditor({
       role="region"
       aria-label="Code editor"
       aria-busy={!ready}
+      data-synced={collabActive ? String(badge?.text === "Synced") : undefined}
       className={className}
       style={{ position: "relative", width: "100%", height: "100%", minHeight: 0, minWidth: 0, ...style }}
     >
@@ -328,6 +490,12 @@ export function CodeEditor({
       {!ready && (
         <div role="status" style={LOADING}>
           Loading editor…
+        </div>
+      )}
+      {badge && (
+        <div role="status" aria-label="Connection" title={badge.title} style={BADGE}>
+          <span aria-hidden="true" style={{ ...BADGE_DOT, background: `var(--${badge.tone}-9, ${TONES[badge.tone]})` }} />
+          {badge.text}
         </div>
       )}
       <span id={hintId} style={VISUALLY_HIDDEN}>
@@ -346,6 +514,34 @@ const LOADING = {
   color: "var(--gray-a10, #888)",
   fontSize: 14,
 };
+
+// Top-right, clear of Monaco's vertical scrollbar; Radix variables follow light/dark.
+const BADGE = {
+  position: "absolute",
+  top: 6,
+  right: 20,
+  zIndex: 1,
+  display: "flex",
+  alignItems: "center",
+  gap: 5,
+  padding: "1px 7px",
+  borderRadius: 999,
+  fontSize: 11,
+  lineHeight: "16px",
+  fontFamily: "var(--default-font-family, system-ui, sans-serif)",
+  color: "var(--gray-11, #666)",
+  background: "var(--color-panel-solid, #fff)",
+  border: "1px solid var(--gray-a5, rgba(0, 0, 0, 0.15))",
+  opacity: 0.9,
+  userSelect: "none",
+};
+
+const BADGE_DOT = { width: 6, height: 6, borderRadius: "50%", flex: "none" };
+const TONES = { green: "#30a46c", amber: "#ffc53d", red: "#e5484d" };
+
+function escapeMarkdown(text) {
+  return String(text).replace(/[\\`*_{}[\]()#+\-.!<>|~]/g, "\\$&");
+}
 
 const VISUALLY_HIDDEN = {
   position: "absolute",

@@ -6,9 +6,15 @@ uncontrolled: ``value`` seeds the document and replaces it at once when
 the user has stopped typing for a moment, so state updates echoing ``on_change``
 never clobber what is being typed.
 
+With ``collab_room`` and ``collab_token`` set, the editor co-edits the interview's
+shared Yjs text over ``/ws/collab/<room>`` on the Reflex backend (``collab.jsx``, loaded
+lazily and only in that mode): remote cursors carry their user's name and colour, undo
+only reverts the local user's edits, and a badge shows the connection.
+
 Each live editor is reachable from JavaScript as
-``window.__rivendellEditors[<id>].editor`` (and ``.monaco``), and ``editor.jsx``
-exports ``onEditorMount(hook)`` / ``getEditor(id)``: the seam for a Yjs binding.
+``window.__rivendellEditors[<id>].editor`` (and ``.monaco``; in collaboration mode also
+``.ydoc``, ``.provider``, ``.awareness``, ``.undoManager``), and ``editor.jsx`` exports
+``onEditorMount(hook)`` / ``getEditor(id)``.
 """
 
 from __future__ import annotations
@@ -26,19 +32,26 @@ from reflex.vars.base import Var
 # modules drag in every editor feature). Its exports map breaks y-monaco 0.1.6's
 # `monaco-editor/esm/vs/...` import: MonacoVitePlugin (below) mends that.
 MONACO_VERSION = "0.57.0"
+# Live co-editing (collab.jsx). y-monaco 0.1.6 imports `monaco-editor/esm/vs/...`: see
+# MonacoVitePlugin. Pinned exactly: the wire protocol must match the server's.
+COLLAB_DEPENDENCIES = ("yjs@13.6.33", "y-monaco@0.1.6", "y-websocket@3.1.0", "y-protocols@1.0.7")
 
 # Where rx.asset(shared=True) publishes editor.jsx, as a build-time import path.
-_GLUE_IMPORT = f"$/public/external/{__name__.replace('.', '/')}/editor.jsx"
+_GLUE_DIR = f"$/public/external/{__name__.replace('.', '/')}"
+_GLUE_IMPORT = f"{_GLUE_DIR}/editor.jsx"
+# editor.jsx imports collab.jsx as "./collab.jsx": both must be published side by side.
+_GLUE_FILES = ("editor.jsx", "collab.jsx")
 
 
 @functools.cache
 def _publish_glue() -> None:
     # Lazily, not at import: rxconfig.py imports this module for MonacoVitePlugin,
     # and rx.asset reads the config that is still loading at that moment.
-    published = rx.asset("editor.jsx", shared=True).importable_path
-    if published != _GLUE_IMPORT:
-        msg = f"editor.jsx published at {published}, expected {_GLUE_IMPORT}"
-        raise RuntimeError(msg)
+    for name in _GLUE_FILES:
+        published = rx.asset(name, shared=True).importable_path
+        if published != f"{_GLUE_DIR}/{name}":
+            msg = f"{name} published at {published}, expected {_GLUE_DIR}/{name}"
+            raise RuntimeError(msg)
 
 
 class CodeEditor(rx.NoSSRComponent):
@@ -46,7 +59,7 @@ class CodeEditor(rx.NoSSRComponent):
 
     library = _GLUE_IMPORT
     tag = "CodeEditor"
-    lib_dependencies: list[str] = [f"monaco-editor@{MONACO_VERSION}"]
+    lib_dependencies: list[str] = [f"monaco-editor@{MONACO_VERSION}", *COLLAB_DEPENDENCIES]
 
     value: Var[str]
     """The text: applied at once on a new ``document_key``, else once the user is idle."""
@@ -68,9 +81,25 @@ class CodeEditor(rx.NoSSRComponent):
     aria_label: Var[str]
     """Accessible name of Monaco's input (the wrapper region is "Code editor")."""
 
+    collab_room: Var[str]
+    """Interview id to co-edit live; empty (the default) keeps the uncontrolled editor.
+
+    Collaboration starts once ``collab_token`` is set too. The text is then the room's
+    shared Yjs ``code``: ``value`` is only shown, read-only, until the first sync (or
+    after the server refused the connection), and ``on_change`` never fires."""
+
+    collab_token: Var[str]
+    """The participant's token, sent as ``?token=`` to ``/ws/collab/<collab_room>``."""
+
+    user_name: Var[str]
+    """Name on this user's cursor as the others see it (at most 32 characters shown)."""
+
+    user_color: Var[str]
+    """Colour of this user's cursor and selection for the others, ``"#rrggbb"``."""
+
     # Reflex's trigger annotation; mypy cannot type the spec inside the subscript.
     on_change: EventHandler[passthrough_event_spec(str)]  # type: ignore[type-arg,valid-type]
-    """Full text, debounced ~400 ms in the browser and flushed on blur."""
+    """Full text, debounced ~400 ms in the browser and flushed on blur (not when co-editing)."""
 
     @classmethod
     def create(cls, *children: Any, **props: Any) -> Self:

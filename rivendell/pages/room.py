@@ -91,6 +91,16 @@ def load_snapshot(interview_id: str) -> RoomSnapshot | None:
     )
 
 
+_SHARED_FIELDS = (
+    "interview_id",
+    "title",
+    "language",
+    "problem_markdown",
+    "problem_html",
+    "participants",
+)
+
+
 class RoomState(rx.SharedState):
     """What everyone in one interview sees; linked by interview id."""
 
@@ -99,17 +109,18 @@ class RoomState(rx.SharedState):
     language: str = DEFAULT_LANGUAGE
     problem_markdown: str = ""
     problem_html: str = ""
-    code: str = ""
     participants: list[ParticipantView] = []
+    # The server's mirror of the shared document (Run, the API and the admin page read it);
+    # backend-only: browsers get the code from the document itself, never through this state.
+    _code: str = ""
 
     def _apply(self, snapshot: RoomSnapshot) -> None:
-        self.interview_id = snapshot.interview_id
-        self.title = snapshot.title
-        self.language = snapshot.language
-        self.problem_markdown = snapshot.problem_markdown
-        self.problem_html = snapshot.problem_html
-        self.code = snapshot.code
-        self.participants = snapshot.participants
+        # Only what changed is assigned, so an unchanged field is not sent to every browser again.
+        for name in _SHARED_FIELDS:
+            value = getattr(snapshot, name)
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+        self._code = snapshot.code
 
     @rx.var
     def monaco_language(self) -> str:
@@ -161,11 +172,14 @@ class RoomPageState(rx.State):
     participant_id: int = 0
     role: str = ""
     my_name: str = ""
+    my_color: str = ""
+    # This browser's own bearer token (it holds it in local storage anyway): the editor presents
+    # it to the collaboration socket.
+    seat_token: str = ""
     join_error: str = ""
     editing_problem: bool = False
     problem_draft: str = ""
     problem_error: str = ""
-    _token: str = ""
     _interview_id: str = ""
 
     @rx.var
@@ -192,20 +206,20 @@ class RoomPageState(rx.State):
         return len(self.problem_draft)
 
     async def _seat(self, interview_id: str, token: str) -> bool:
-        def lookup() -> tuple[int, str, str] | None:
+        def lookup() -> tuple[int, str, str, str] | None:
             with session() as db:
                 participant = crud.participant_for_token(
                     db=db, interview_id=interview_id, token=token
                 )
                 if participant is None or participant.id is None:
                     return None
-                return participant.id, participant.role.value, participant.name
+                return participant.id, participant.role.value, participant.name, participant.color
 
         seat = await asyncio.to_thread(lookup)
         if seat is None:
             return False
-        self.participant_id, self.role, self.my_name = seat
-        self._token = token
+        self.participant_id, self.role, self.my_name, self.my_color = seat
+        self.seat_token = token
         self._interview_id = interview_id
         return True
 
@@ -216,7 +230,7 @@ class RoomPageState(rx.State):
         identity = await self.get_state(IdentityState)
         interview_id = room.interview_id
         self.editing_problem = False
-        self.participant_id, self.role, self.my_name, self._token = 0, "", "", ""
+        self.participant_id, self.role, self.my_name, self.seat_token = 0, "", "", ""
         token = identity.token_for(interview_id)
         if token and not await self._seat(interview_id, token):
             identity.forget(interview_id)
@@ -277,7 +291,7 @@ class RoomPageState(rx.State):
 
     async def _update(self, update: Callable[..., object], **values: str) -> None:
         """Run a ``crud`` update as this browser's participant, off the event loop."""
-        interview_id, token, ttl = self._interview_id, self._token, _ttl()
+        interview_id, token, ttl = self._interview_id, self.seat_token, _ttl()
 
         def write() -> None:
             with session() as db:
@@ -310,15 +324,6 @@ class RoomPageState(rx.State):
         bus.publish(
             RoomEvent(self._interview_id, EventType.LANGUAGE_CHANGED, {"language": language})
         )
-
-    @rx.event
-    async def save_code(self, code: str):
-        """Store the editor's text with the interview."""
-        try:
-            await self._update(crud.update_code, code=code)
-        except crud.Error as error:
-            return rx.toast.error(str(error))
-        bus.publish(RoomEvent(self._interview_id, EventType.CODE_SAVED))
 
     @rx.event
     def heartbeat(self):
@@ -488,14 +493,15 @@ def problem_panel() -> rx.Component:
 
 
 def editor_panel() -> rx.Component:
-    """The room's code in Monaco, highlighted for the room's language."""
+    """The room's shared code in Monaco: co-edited over Yjs, highlighted for the room's language."""
     return rx.box(
         code_editor(
-            value=RoomState.code,
-            document_key=RoomState.interview_id,
+            collab_room=RoomState.interview_id,
+            collab_token=RoomPageState.seat_token,
+            user_name=RoomPageState.my_name,
+            user_color=RoomPageState.my_color,
             language=RoomState.monaco_language,
             read_only=~RoomPageState.joined,
-            on_change=RoomPageState.save_code,
         ),
         height="100%",
         width="100%",

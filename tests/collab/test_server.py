@@ -205,7 +205,7 @@ async def test_the_document_has_a_size_cap_with_a_clear_message(
             client.text += chunk
             await asyncio.sleep(0.3)
         await asyncio.wait_for(client.socket.wait_closed(), 10)
-        assert client.socket.close_code == 1009
+        assert client.socket.close_code == 4413
         assert "the document is full" in client.socket.close_reason
     async with yjs_client(server.url, interview.id, guests[0]) as other:
         assert len(other.value().encode()) < MAX_DOCUMENT_BYTES

@@ -45,10 +45,15 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_server(tmp: Path, env_overrides: dict[str, str], port: int | None = None) -> Server:
+def start_server(
+    tmp: Path, env_overrides: dict[str, str], port: int | None = None, *, own_build: bool = True
+) -> Server:
     """Build and start the app the way ``make run`` does, on a port of its own.
 
-    ``env_overrides`` must name the database (``REFLEX_DB_URL``)."""
+    ``env_overrides`` must name the database (``REFLEX_DB_URL``). The build embeds the port, so
+    each server builds into its own folder under ``tmp`` (``own_build``): a second server must
+    not rewrite the frontend a first one is serving.
+    """
     port = port or free_port()
     log = tmp / f"server-{port}.log"
     env = {
@@ -56,6 +61,7 @@ def start_server(tmp: Path, env_overrides: dict[str, str], port: int | None = No
         "PATH": f"{ROOT / 'tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        **({"REFLEX_WEB_WORKDIR": str(tmp / "web")} if own_build else {}),
         **env_overrides,
     }
     process = subprocess.Popen(

@@ -96,6 +96,7 @@ def test_language_picker_is_shared_by_the_room(
 def test_code_is_saved_with_the_interview(server: Server, page_of: Callable[..., Page]) -> None:
     host = page_of()
     create_interview(host, server, title="Persistence")
+    expect(host.get_by_role("status", name="Connection")).to_have_text("Synced")
     editor = host.get_by_role("region", name="Code editor")
     editor.locator(".monaco-editor").click()
     host.keyboard.press("Control+A")
@@ -114,6 +115,8 @@ def test_saving_never_clobbers_typing_and_others_see_the_code(
     url = create_interview(host, server, title="Typing")
     guest = page_of()
     join(guest, url, "Sam")
+    for page in (host, guest):
+        expect(page.get_by_role("status", name="Connection")).to_have_text("Synced")
     host.get_by_role("region", name="Code editor").locator(".view-lines").click()
     host.keyboard.press("Control+A")
     host.keyboard.press("Delete")
