@@ -75,6 +75,9 @@ class ClientChannel:
         self._messages = _Bucket(limits.max_messages_per_second, limits.burst_seconds)
         self._bytes = _Bucket(limits.max_bytes_per_second, limits.burst_seconds)
         self.closed = asyncio.Event()
+        # The close frame waits for this: the server first lets a flooding client fall quiet,
+        # or the transport resets the connection and the client never reads the reason.
+        self.may_send_close = asyncio.Event()
         # Set by the server: why a message must not reach the room, as (close code, reason).
         self.screen: Callable[[bytes], tuple[int, str] | None] = lambda _message: None
         self.peer_gone = False
@@ -123,6 +126,7 @@ class ClientChannel:
                     break
                 self._queued_bytes -= len(message)
                 await self._send({"type": "websocket.send", "bytes": message})
+            await self.may_send_close.wait()
             await self._send(
                 {
                     "type": "websocket.close",

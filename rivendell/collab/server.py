@@ -190,8 +190,10 @@ class CollabServer:
             await self._serve_channel(channel, interview_id, admission)
         finally:
             channel.close(1000, "")
+            gone = channel.peer_gone or await _until_quiet(receive)
+            channel.may_send_close.set()
             await writer
-            if not channel.peer_gone:
+            if not gone:
                 await _drain(receive)
 
     async def _serve_channel(
@@ -236,3 +238,21 @@ async def _drain(receive: Receive, within: float = 2.0) -> None:
         async with asyncio.timeout(within):
             while (await receive()).get("type") != "websocket.disconnect":
                 pass
+
+
+async def _until_quiet(receive: Receive, quiet: float = 0.2, within: float = 2.0) -> bool:
+    """Drop what the client sends until it pauses for ``quiet`` seconds (at most ``within``).
+
+    Returns whether the client disconnected meanwhile.
+    """
+    with contextlib.suppress(TimeoutError, OSError, RuntimeError):
+        async with asyncio.timeout(within):
+            while True:
+                try:
+                    async with asyncio.timeout(quiet):
+                        message = await receive()
+                except TimeoutError:
+                    return False
+                if message.get("type") == "websocket.disconnect":
+                    return True
+    return False

@@ -45,6 +45,9 @@ async def test_messages_are_sent_in_order_then_the_close_frame() -> None:
     await client.send(b"one")
     client.deliver(b"two")
     client.close(4401, "not a participant of this interview")
+    await asyncio.sleep(0.05)
+    assert len(peer.sent) == 2, "the close frame waits until the server allows it"
+    client.may_send_close.set()
     await asyncio.wait_for(writer, 5)
     assert [m.get("bytes") for m in peer.sent[:2]] == [b"one", b"two"]
     assert peer.sent[2] == {

@@ -60,6 +60,7 @@ async def serve(room: CollabRoom, inbox: Inbox) -> ClientChannel:
     channel.screen = lambda data: room.screen(channel, data, read_only=False)
     await room.serve_client(channel)
     channel.close(1000, "")
+    channel.may_send_close.set()
     await writer
     return channel
 

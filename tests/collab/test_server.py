@@ -14,7 +14,7 @@ from websockets.frames import Close
 
 from rivendell import crud
 from rivendell.collab import MAX_DOCUMENT_BYTES
-from rivendell.models import Interview, InterviewCreate, ParticipantCreate
+from rivendell.models import Interview, InterviewCreate, ParticipantCreate, utcnow
 from tests.collab.yclient import byte_offset, collab_url, settle, yjs_client
 from tests.e2e.server import Server
 
@@ -188,8 +188,10 @@ async def test_a_flood_is_cut_off(server: Server, server_db: Session) -> None:
     async with connect(collab_url(server.url, interview.id, creator)) as socket:
         await socket.recv()
         with contextlib.suppress(ConnectionClosed):
-            for _ in range(5000):
-                await socket.send(b"\x01\x01\x00")  # an empty awareness update
+            for _ in range(100):  # 50 messages every 10 ms: 25 times the allowed rate
+                for _ in range(50):
+                    await socket.send(b"\x01\x01\x00")  # an empty awareness update
+                await asyncio.sleep(0.01)
         closed = await close_frame(socket)
         assert closed.code == 1008
         assert "too many messages" in closed.reason
@@ -210,3 +212,40 @@ async def test_the_document_has_a_size_cap_with_a_clear_message(
     async with yjs_client(server.url, interview.id, guests[0]) as other:
         assert len(other.value().encode()) < MAX_DOCUMENT_BYTES
         assert other.value().endswith(chunk)
+
+
+async def test_an_ended_interview_is_read_only(server: Server, server_db: Session) -> None:
+    interview, creator, _ = new_room(server_db)
+    interview.ended_at = utcnow()
+    server_db.add(interview)
+    server_db.commit()
+    async with yjs_client(server.url, interview.id, creator) as client:
+        assert client.value() == interview.code
+        client.text += "too late"
+        await asyncio.wait_for(client.socket.wait_closed(), 10)
+        assert client.socket.close_code == 1008
+        assert "read-only" in client.socket.close_reason
+
+
+async def test_hundreds_of_clients_vanishing_at_once_leave_the_server_serving(
+    server: Server, server_db: Session
+) -> None:
+    rooms = [new_room(server_db) for _ in range(3)]
+
+    async def open_socket(number: int) -> ClientConnection:
+        interview, creator, _ = rooms[number % len(rooms)]
+        socket = await connect(collab_url(server.url, interview.id, creator))
+        await asyncio.wait_for(socket.recv(), 20)  # the server's sync step 1
+        return socket
+
+    sockets = []
+    for batch in range(6):
+        sockets += await asyncio.gather(*(open_socket(batch * 50 + n) for n in range(50)))
+    for socket in sockets:
+        socket.transport.abort()  # no close frame: the network just drops
+    interview, creator, guests = rooms[0]
+    async with yjs_client(server.url, interview.id, guests[0]) as survivor:
+        survivor.text += " after the storm"
+        async with yjs_client(server.url, interview.id, creator) as witness:
+            await settle([survivor, witness])
+            assert witness.value().endswith(" after the storm")
