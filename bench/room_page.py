@@ -21,7 +21,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 VIEWPORT = {"width": 1440, "height": 900}
-EDITOR_READY = ".monaco-editor .view-lines"
+# Usable = drawn and synced with the room (the editor is read-only until its first sync).
+EDITOR_READY = "[data-synced='true'] .monaco-editor .view-lines"
 
 
 def percentile(samples: list[float], fraction: float) -> float:
