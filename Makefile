@@ -13,7 +13,7 @@ BUN_BIN := $(CURDIR)/tools/node_modules/.bin
 REFLEX_ENV := PATH="$(BUN_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 \
 	REFLEX_TELEMETRY_ENABLED=false
 
-.PHONY: help run test lint format typecheck check deps chromium screenshots bench clean
+.PHONY: help run test lint format typecheck check deps chromium screenshots bench bench-collab clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,8 +61,11 @@ check: lint typecheck test ## Everything CI runs
 screenshots: deps chromium ## Refresh docs/screenshots/ from a running build
 	$(REFLEX_ENV) $(VENV)/bin/python -m scripts.screenshots
 
-bench: deps chromium ## Run the benchmarks and print the figures for docs/benchmarks.md
+bench: deps chromium ## The room-page benchmark (figures for docs/benchmarks.md)
 	$(REFLEX_ENV) $(VENV)/bin/python -m bench.room_page
+
+bench-collab: deps ## The co-editing load benchmark, next to a bare pycrdt-websocket server (10-30 min)
+	$(REFLEX_ENV) $(VENV)/bin/python -m bench.collab
 
 clean: ## Remove build output and local data (not the dependencies)
 	rm -rf .web data/*.db data/*.db-* docs/screenshots/*.tmp
