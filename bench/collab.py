@@ -1181,61 +1181,65 @@ def main() -> None:
     )
     workloads += [(f"{n} rooms x 3", n, 3) for n in ladder]
     stopped: dict[str, str] = {}
-    with servers(tmp, pin, stopped, 3.0 if args.quick else 10.0) as (ours, bare):
-        print(f"servers up after {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
-        if pin:
-            os.sched_setaffinity(0, {1})
-        saturated: set[str] = set()
-        dead: set[str] = set()
-        for label, count, clients in workloads:
-            rooms = create_rooms(count, clients)
-            for server in (ours, bare):
-                if server.name in dead:
-                    skipped.append(f"{server.name}: {label} (the server died)")
-                    continue
-                if server.name in saturated and count != TARGET_ROOMS:
-                    skipped.append(f"{server.name}: {label} (saturated at a smaller step)")
-                    continue
-                if time.monotonic() - began > args.budget:
-                    skipped.append(f"{server.name}: {label} (time budget)")
-                    continue
-                attempts = []
-                for attempt in range(1 + plan.retries):
-                    wait_quiet((ours, bare), plan.quiet_most)
-                    if attempt:
-                        rooms = create_rooms(count, clients)
-                    attempts.append(measured_step(server, label, rooms, plan))
-                    attempts[-1]["wall_seconds"] = round(time.monotonic() - began, 1)
-                    print(_one_line(attempts[-1]), file=sys.stderr, flush=True)
-                    if attempts[-1].get("other_load_pct", 0) <= DISTURBED_PCT:
-                        break
-                step = min(attempts, key=lambda a: a.get("other_load_pct", 0))
-                step["attempts"] = len(attempts)
-                steps.append(step)
-                discarded += [_brief(a) for a in attempts if a is not step]
-                if count > 1 and step["saturated"]:
-                    saturated.add(server.name)
-                if not server.alive():
-                    step["server_log_tail"] = server.log.read_text(errors="replace")[-2000:]
-                    dead.add(server.name)
-                    saturated.add(server.name)
-        alive = [server for server in (ours, bare) if server.name not in dead]
-        for server in alive if args.py_spy else []:
-            wait_quiet((ours, bare), plan.quiet_most)
-            rooms = create_rooms(args.profile_rooms, 3)
-            profiles.append(profiled_step(server, rooms, plan, args.py_spy))
-            print(f"{server.name:9} profiled", file=sys.stderr, flush=True)
-        fresh = create_rooms(args.arrival_trials, 20)
-        for server in alive if fresh else []:
-            server.settle(limit=3.0, most=plan.settle_most)
-            arrival_results.append(arrivals(server, fresh, 2.5 if args.quick else 10.0))
-            print(
-                f"{server.name:9} arrivals synced within 2 s: "
-                f"{arrival_results[-1]['synced_2s_per_trial']} of {len(fresh[0][1])} "
-                f"(at {time.monotonic() - began:.1f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+    interrupted = None
+    try:
+        with servers(tmp, pin, stopped, 3.0 if args.quick else 10.0) as (ours, bare):
+            print(f"servers up after {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
+            if pin:
+                os.sched_setaffinity(0, {1})
+            saturated: set[str] = set()
+            dead: set[str] = set()
+            for label, count, clients in workloads:
+                rooms = create_rooms(count, clients)
+                for server in (ours, bare):
+                    if server.name in dead:
+                        skipped.append(f"{server.name}: {label} (the server died)")
+                        continue
+                    if server.name in saturated and count != TARGET_ROOMS:
+                        skipped.append(f"{server.name}: {label} (saturated at a smaller step)")
+                        continue
+                    if time.monotonic() - began > args.budget:
+                        skipped.append(f"{server.name}: {label} (time budget)")
+                        continue
+                    attempts = []
+                    for attempt in range(1 + plan.retries):
+                        wait_quiet((ours, bare), plan.quiet_most)
+                        if attempt:
+                            rooms = create_rooms(count, clients)
+                        attempts.append(measured_step(server, label, rooms, plan))
+                        attempts[-1]["wall_seconds"] = round(time.monotonic() - began, 1)
+                        print(_one_line(attempts[-1]), file=sys.stderr, flush=True)
+                        if attempts[-1].get("other_load_pct", 0) <= DISTURBED_PCT:
+                            break
+                    step = min(attempts, key=lambda a: a.get("other_load_pct", 0))
+                    step["attempts"] = len(attempts)
+                    steps.append(step)
+                    discarded += [_brief(a) for a in attempts if a is not step]
+                    if count > 1 and step["saturated"]:
+                        saturated.add(server.name)
+                    if not server.alive():
+                        step["server_log_tail"] = server.log.read_text(errors="replace")[-2000:]
+                        dead.add(server.name)
+                        saturated.add(server.name)
+            alive = [server for server in (ours, bare) if server.name not in dead]
+            for server in alive if args.py_spy else []:
+                wait_quiet((ours, bare), plan.quiet_most)
+                rooms = create_rooms(args.profile_rooms, 3)
+                profiles.append(profiled_step(server, rooms, plan, args.py_spy))
+                print(f"{server.name:9} profiled", file=sys.stderr, flush=True)
+            fresh = create_rooms(args.arrival_trials, 20)
+            for server in alive if fresh else []:
+                server.settle(limit=3.0, most=plan.settle_most)
+                arrival_results.append(arrivals(server, fresh, 2.5 if args.quick else 10.0))
+                print(
+                    f"{server.name:9} arrivals synced within 2 s: "
+                    f"{arrival_results[-1]['synced_2s_per_trial']} of {len(fresh[0][1])} "
+                    f"(at {time.monotonic() - began:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    except (KeyboardInterrupt, SystemExit) as stop:  # SIGTERM, ^C: report what was measured
+        interrupted = f"{type(stop).__name__} {stop}".strip()
 
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1254,9 +1258,12 @@ def main() -> None:
         "profiles": profiles,
         "servers_stopped": stopped,
         "seconds": round(time.monotonic() - began, 1),
+        "interrupted": interrupted,
     }
     print(json.dumps(result, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)  # the database and the server logs
+    if interrupted:
+        sys.exit(1)
 
 
 def saturation(steps: list[dict[str, Any]]) -> dict[str, Any]:
