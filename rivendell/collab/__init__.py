@@ -75,7 +75,7 @@ def _save_sync(interview_id: str, state: bytes, code: str) -> None:
 async def save(interview_id: str, state: bytes, code: str) -> None:
     """Store the document, then announce the new code to the room."""
     await asyncio.to_thread(_save_sync, interview_id, state, code)
-    bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED))
+    bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED, {"code": code}))
 
 
 def create_collab_server() -> CollabServer:

@@ -150,11 +150,17 @@ class RoomState(rx.SharedState):
 
 
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
-    """Event-bus subscriber: rebuild the room's shared state from the database."""
+    """Event-bus subscriber: bring the room's shared state up to date with the database."""
+    token = BaseStateToken(ident=event.interview_id, cls=RoomState)
+    if event.type == EventType.CODE_SAVED and isinstance(code := event.data.get("code"), str):
+        # Saves come twice a second while someone types and change nothing else: no database
+        # read, no Markdown render, and nothing sent to browsers (the mirror is backend-only).
+        async with app.modify_state(token) as root:
+            (await root.get_state(RoomState))._code = code
+        return
     snapshot = await asyncio.to_thread(load_snapshot, event.interview_id)
     if snapshot is None:
         return
-    token = BaseStateToken(ident=event.interview_id, cls=RoomState)
     async with app.modify_state(token) as root:
         room = await root.get_state(RoomState)
         room._apply(snapshot)
