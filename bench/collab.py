@@ -1,6 +1,6 @@
 """Live co-editing under load: Rivendell's collaboration server next to a bare pycrdt-websocket one.
 
-Run: ``.venv/bin/python -m bench.collab`` (10 to 30 minutes: it waits for the machine to be quiet)
+Run: ``.venv/bin/python -m bench.collab`` (8 minutes on a quiet machine, up to 30 with reruns)
 or ``--quick`` (a smoke run, under a minute). ``--py-spy PATH`` adds a profile of each server.
 It builds and starts the production app on a free port with a throwaway SQLite database (as
 ``make run``), starts ``bench/bare_server.py`` (the library's stock server under Granian, like the
