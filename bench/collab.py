@@ -948,8 +948,8 @@ def arrivals(
 # The first marker found in a sample's stack names its bucket (checked in this order).
 BUCKETS = [
     (
-        "save the document (CollabRoom.save_now -> crud.save_document)",
-        ("_save_sync", "save_now", "save (rivendell/collab/__init__"),
+        "save documents (group commit -> crud.save_documents)",
+        ("_write_sync", "save_now", "GroupSaver", "write (rivendell/collab/__init__"),
     ),
     (
         "mirror each save into Reflex state (bus -> refresh_room, state manager)",

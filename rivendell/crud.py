@@ -10,8 +10,10 @@ import base64
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, func, select
 
 from rivendell.executor.languages import get_language
@@ -44,7 +46,7 @@ __all__ = [
     "new_interview_id",
     "new_token",
     "participant_for_token",
-    "save_document",
+    "save_documents",
     "update_language",
     "update_problem",
 ]
@@ -233,16 +235,30 @@ def load_document(*, db: Session, interview_id: str) -> tuple[bytes | None, str]
     return (document.state if document else None), interview.code
 
 
-def save_document(*, db: Session, interview_id: str, state: bytes, code: str) -> None:
-    """Store the room's Yjs state and mirror its text as the interview's code."""
-    interview = db.get(Interview, interview_id)
-    if interview is None:
-        raise NotFound("interview not found")
-    document = db.get(Document, interview_id)
-    if document is None:
-        document = Document(interview_id=interview_id, state=state)
-    document.state = state
-    document.updated_at = utcnow()
-    db.add(document)
-    interview.code = code
-    _touch(db=db, interview=interview)
+def save_documents(*, db: Session, documents: Mapping[str, tuple[bytes, str]]) -> list[str]:
+    """Store rooms' Yjs states and mirror their texts as the interviews' code, in one commit.
+
+    ``documents`` maps an interview id to (encoded state, text). Returns the ids stored; an
+    interview deleted meanwhile is skipped, so one vanished room never fails the others' save.
+    """
+    ids = list(documents)
+    live = set(db.exec(select(Interview.id).where(col(Interview.id).in_(ids))))
+    stored = set(db.exec(select(Document.interview_id).where(col(Document.interview_id).in_(ids))))
+    for missing in set(ids) - live:
+        logger.warning("interview %s: not saving the document of a deleted room", missing)
+    saved = [i for i in ids if i in live]
+    if not saved:
+        return []
+    now = utcnow()
+    # Bulk statements by primary key: a save is two rows per room, for hundreds of rooms at once.
+    db.execute(
+        update(Interview),
+        [{"id": i, "code": documents[i][1], "updated_at": now} for i in saved],
+    )
+    rows = [{"interview_id": i, "state": documents[i][0], "updated_at": now} for i in saved]
+    if known := [row for row in rows if row["interview_id"] in stored]:
+        db.execute(update(Document), known)
+    if new := [row for row in rows if row["interview_id"] not in stored]:
+        db.execute(insert(Document), new)
+    db.commit()
+    return saved

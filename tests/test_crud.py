@@ -155,8 +155,23 @@ def test_deleting_an_interview_removes_its_participants(db: Session) -> None:
 def test_a_saved_document_mirrors_its_text_as_the_code(db: Session) -> None:
     interview, _, _ = create(db)
     assert crud.load_document(db=db, interview_id=interview.id) == (None, interview.code)
-    crud.save_document(db=db, interview_id=interview.id, state=b"\x00\x00", code="new code ✓")
-    crud.save_document(db=db, interview_id=interview.id, state=b"\x01\x02", code="newer")
+    other, _, _ = create(db)
+    saved = crud.save_documents(
+        db=db,
+        documents={interview.id: (b"\x00\x00", "new code ✓"), other.id: (b"\x03", "other")},
+    )
+    assert sorted(saved) == sorted([interview.id, other.id])
+    crud.save_documents(db=db, documents={interview.id: (b"\x01\x02", "newer")})
     assert crud.load_document(db=db, interview_id=interview.id) == (b"\x01\x02", "newer")
+    assert crud.load_document(db=db, interview_id=other.id) == (b"\x03", "other")
     with pytest.raises(crud.NotFound):
         crud.load_document(db=db, interview_id="missing")
+
+
+def test_a_deleted_room_does_not_fail_the_others_save(db: Session) -> None:
+    kept, _, _ = create(db)
+    saved = crud.save_documents(
+        db=db, documents={"deleted-meanwhile": (b"\x00", "lost"), kept.id: (b"\x01", "kept")}
+    )
+    assert saved == [kept.id]
+    assert crud.load_document(db=db, interview_id=kept.id) == (b"\x01", "kept")

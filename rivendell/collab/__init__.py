@@ -1,17 +1,20 @@
 """Live co-editing: the Yjs room server mounted on the Reflex backend at ``/ws/collab/{id}``.
 
 ``create_collab_server`` wires the server to the database (admission by token, seeding,
-saving) and to the room event bus (each save mirrors the code into the room's state).
+saving in group commits) and to the room event bus (each save mirrors the code into the room's
+state).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 
 from rivendell import crud
 from rivendell.collab.channel import Limits
 from rivendell.collab.room import CODE, CollabRoom
+from rivendell.collab.saver import GroupSaver
 from rivendell.collab.server import PATH_PREFIX, Admission, CollabServer, Refused
 from rivendell.db import session
 from rivendell.events import EventType, RoomEvent, bus
@@ -67,17 +70,24 @@ async def load(interview_id: str) -> tuple[bytes | None, str]:
     return await asyncio.to_thread(_load_sync, interview_id)
 
 
-def _save_sync(interview_id: str, state: bytes, code: str) -> None:
+def _write_sync(documents: Mapping[str, tuple[bytes, str]]) -> None:
     with session() as db:
-        crud.save_document(db=db, interview_id=interview_id, state=state, code=code)
+        crud.save_documents(db=db, documents=documents)
 
 
-async def save(interview_id: str, state: bytes, code: str) -> None:
-    """Store the document, then announce the new code to the room."""
-    await asyncio.to_thread(_save_sync, interview_id, state, code)
+async def write(documents: Mapping[str, tuple[bytes, str]]) -> None:
+    """Store a batch of documents in one transaction, off the event loop."""
+    await asyncio.to_thread(_write_sync, documents)
+
+
+def announce_saved(interview_id: str, code: str) -> None:
+    """Tell the room its code was saved (the room's state mirrors it)."""
     bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED, {"code": code}))
 
 
 def create_collab_server() -> CollabServer:
     """The process's collaboration server, bound to the database and the event bus."""
-    return CollabServer(admit=admit, load=load, save=save, max_document_bytes=MAX_DOCUMENT_BYTES)
+    saver = GroupSaver(write, announce_saved)
+    return CollabServer(
+        admit=admit, load=load, save=saver.save, max_document_bytes=MAX_DOCUMENT_BYTES
+    )

@@ -2,8 +2,9 @@
 
 On top of the library's room it screens every message before the document sees it (document
 size cap, read-only seats), tells a joiner who else is here (their cursors) at once, removes a
-leaver's cursor for everyone, closes a client whose update the CRDT library rejects, and saves
-the document at most ``save_delay`` seconds after a change.
+leaver's cursor for everyone, closes a client whose update the CRDT library rejects, hands each
+update to every client's queue without a task per client, and saves the document at most
+``save_delay`` seconds after a change.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pycrdt import (
     YMessageType,
     YSyncMessageType,
     create_awareness_message,
+    create_update_message,
 )
 from pycrdt.websocket import YRoom
 
@@ -136,6 +138,23 @@ class CollabRoom(YRoom):
             channel.close(CLOSE_INTERNAL, "the server could not apply your change")
         finally:
             self._drop_cursors(channel)
+
+    async def _broadcast_updates(self) -> None:
+        # Replaces the library's loop, which starts one task per client per update to send it:
+        # a ClientChannel queues without waiting, so handing it the message directly does the
+        # same work without a task for every keystroke of every receiver.
+        async with self._update_receive_stream:
+            async for update in self._update_receive_stream:
+                if self._task_group is None or self._task_group.cancel_scope.cancel_called:
+                    return
+                if not self.clients:
+                    continue
+                message = create_update_message(update)
+                for client in list(self.clients):
+                    if isinstance(client, ClientChannel):
+                        client.deliver(message)
+                    else:
+                        self._task_group.start_soon(client.send, message)
 
     def _drop_cursors(self, channel: ClientChannel) -> None:
         ids = [i for i in self._cursors.pop(channel, set()) if i in self.awareness.states]

@@ -1,0 +1,75 @@
+"""Group commit: saves arriving together share a batch, and every waiter learns its outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import pytest
+
+from rivendell.collab.saver import GroupSaver
+
+
+class Recorder:
+    """A batch writer that records each batch; the first one waits for ``release``."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        self.batches: list[dict[str, tuple[bytes, str]]] = []
+        self.saved: list[tuple[str, str]] = []
+        self.release = asyncio.Event()
+        self.fail_first = fail_first
+
+    async def write(self, batch: Mapping[str, tuple[bytes, str]]) -> None:
+        self.batches.append(dict(batch))
+        if len(self.batches) == 1:
+            await self.release.wait()
+            if self.fail_first:
+                raise OSError("disk full")
+
+    def announce(self, interview_id: str, code: str) -> None:
+        self.saved.append((interview_id, code))
+
+
+async def test_saves_during_a_write_share_the_next_batch_and_the_newest_wins() -> None:
+    recorder = Recorder()
+    saver = GroupSaver(recorder.write, recorder.announce)
+    first = asyncio.create_task(saver.save("a", b"1", "a1"))
+    await asyncio.sleep(0)
+    later = [
+        asyncio.create_task(saver.save("b", b"1", "b1")),
+        asyncio.create_task(saver.save("c", b"1", "c1")),
+        asyncio.create_task(saver.save("b", b"2", "b2")),
+    ]
+    await asyncio.sleep(0)
+    assert not first.done()
+    recorder.release.set()
+    await asyncio.gather(first, *later)
+    assert recorder.batches == [{"a": (b"1", "a1")}, {"b": (b"2", "b2"), "c": (b"1", "c1")}]
+    assert recorder.saved == [("a", "a1"), ("b", "b2"), ("c", "c1")]
+
+
+async def test_a_failed_batch_fails_its_waiters_and_the_next_batch_still_runs() -> None:
+    recorder = Recorder(fail_first=True)
+    saver = GroupSaver(recorder.write, recorder.announce)
+    doomed = asyncio.create_task(saver.save("a", b"1", "a1"))
+    await asyncio.sleep(0)
+    after = asyncio.create_task(saver.save("b", b"1", "b1"))
+    await asyncio.sleep(0)
+    recorder.release.set()
+    with pytest.raises(OSError, match="disk full"):
+        await doomed
+    await after
+    assert recorder.saved == [("b", "b1")]
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_batch() -> None:
+    recorder = Recorder()
+    saver = GroupSaver(recorder.write, recorder.announce)
+    impatient = asyncio.create_task(saver.save("a", b"1", "a1"))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    await asyncio.sleep(0)
+    patient = asyncio.create_task(saver.save("b", b"1", "b1"))
+    recorder.release.set()
+    await patient
+    assert recorder.saved == [("a", "a1"), ("b", "b1")]
