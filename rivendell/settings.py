@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,21 @@ class Settings(BaseSettings):
     )
     interview_ttl_hours: float = Field(
         default=24.0, gt=0, description="An interview idle this long counts as expired."
+    )
+
+    executor: Literal["docker", "off"] = Field(
+        default="docker",
+        description="Where Run executes code: Docker sandboxes (when the engine is reachable "
+        "through DOCKER_HOST or /var/run/docker.sock) or off.",
+    )
+    executor_pool_size: int = Field(
+        default=2, ge=0, le=32, description="Started sandboxes kept waiting per runner image."
+    )
+    executor_instance: str = Field(
+        default="rivendell",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Labels this server's sandboxes; servers sharing a Docker engine need "
+        "distinct names (a restart removes its own leftovers).",
     )
 
     @field_validator("database_url")

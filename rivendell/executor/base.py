@@ -22,6 +22,7 @@ __all__ = [
     "RunRequest",
     "RunResult",
     "Status",
+    "UnavailableExecutor",
 ]
 
 KIB = 1024
@@ -61,14 +62,15 @@ class Limits:
     )
     output_bytes: int = field(
         default=64 * KIB,
-        metadata={"doc": "stdout and stderr, each (bytes)", "stops": "output floods"},
+        metadata={"doc": "stdout and stderr, each", "stops": "output floods"},
     )
     tmp_bytes: int = field(
         default=64 * MIB,
-        metadata={"doc": "Writable /tmp tmpfs (bytes)", "stops": "disk and inode fill"},
+        metadata={"doc": "Writable /tmp (tmpfs)", "stops": "disk and inode fill"},
     )
+    tmp_inodes: int = field(default=16384, metadata={"doc": "Files in /tmp", "stops": "inode fill"})
     shm_bytes: int = field(
-        default=16 * MIB, metadata={"doc": "Writable /dev/shm tmpfs (bytes)", "stops": "disk fill"}
+        default=16 * MIB, metadata={"doc": "Writable /dev/shm (tmpfs)", "stops": "disk fill"}
     )
     network: bool = field(
         default=False,
@@ -208,3 +210,29 @@ class Executor(Protocol):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+
+class UnavailableExecutor:
+    """The executor when server-side runs are turned off: every run says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def available(self) -> bool:
+        """Never."""
+        return False
+
+    async def run(self, request: RunRequest) -> RunResult:
+        """Always ``ExecutorUnavailable``."""
+        raise ExecutorUnavailable(self.reason)

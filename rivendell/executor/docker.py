@@ -69,6 +69,7 @@ class _ContainerSpec:
     processes: int
     cpus: float
     tmp_bytes: int
+    tmp_inodes: int
     shm_bytes: int
 
     @classmethod
@@ -80,6 +81,7 @@ class _ContainerSpec:
             processes=limits.processes,
             cpus=limits.cpus,
             tmp_bytes=limits.tmp_bytes,
+            tmp_inodes=limits.tmp_inodes,
             shm_bytes=limits.shm_bytes,
         )
 
@@ -101,6 +103,7 @@ class _Pool:
     size: int
     ready: deque[_Sandbox] = field(default_factory=deque)
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    full: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
 
@@ -229,6 +232,13 @@ class DockerExecutor:
             self._client = None
         self._threads.shutdown(wait=False)
 
+    async def wait_until_warm(self) -> None:
+        """Wait until every pool holds ``pool_size`` started containers (for benchmarks, and for
+        a server that wants its first runs fast). Bound it with ``asyncio.timeout``."""
+        await self._connected()
+        for pool in list(self._pools.values()):
+            await pool.full.wait()
+
     async def available(self) -> bool:
         """Whether the Docker engine answers."""
         try:
@@ -280,19 +290,23 @@ class DockerExecutor:
             pool = self._pools[spec] = _Pool(spec=spec, size=self.pool_size)
             if self.pool_size > 0:
                 pool.task = asyncio.create_task(self._refill(client, pool, language))
+            else:
+                pool.full.set()
         return pool
 
     async def _refill(self, client: docker.DockerClient, pool: _Pool, language: Language) -> None:
         while True:
             while len(pool.ready) < pool.size:
                 try:
-                    pool.ready.append(await self._blocking(self._create, client, pool.spec))
+                    pool.ready.append(await self._new_sandbox(client, pool.spec))
                 except docker.errors.ImageNotFound:
                     log.warning("runner image %s is not built (make images)", pool.spec.image)
+                    pool.full.set()  # nobody should wait for a pool that cannot fill
                     return
                 except Exception:
                     log.exception("could not start a %s sandbox; retrying", language.id)
                     await asyncio.sleep(5)
+            pool.full.set()
             pool.wanted.clear()
             await pool.wanted.wait()
 
@@ -302,13 +316,26 @@ class DockerExecutor:
         pool = self._pool(client, spec, language)
         pool.wanted.set()
         if pool.ready:
+            if pool.task is not None:
+                pool.full.clear()
             return pool.ready.popleft()
         try:
-            return await self._blocking(self._create, client, spec)
+            return await self._new_sandbox(client, spec)
         except docker.errors.ImageNotFound as error:
             raise ExecutorUnavailable(
                 f"the runner image for {language.name} is not built (run `make images`)"
             ) from error
+
+    async def _new_sandbox(self, client: docker.DockerClient, spec: _ContainerSpec) -> _Sandbox:
+        """A started container; if the caller is cancelled meanwhile, it is removed, not lost."""
+        loop = asyncio.get_running_loop()
+        creating = loop.run_in_executor(self._threads, self._create, client, spec)
+        try:
+            return await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                self._dispose(await creating)
+            raise
 
     def _create(self, client: docker.DockerClient, spec: _ContainerSpec) -> _Sandbox:
         api = client.api
@@ -325,7 +352,10 @@ class DockerExecutor:
             nano_cpus=round(spec.cpus * 1e9),
             # The sandbox's own tmpfs mounts, not the host's; /tmp allows exec for compiled code.
             tmpfs={
-                "/tmp": f"rw,exec,nosuid,nodev,size={spec.tmp_bytes},mode=1777",  # noqa: S108
+                "/tmp": (  # noqa: S108
+                    f"rw,exec,nosuid,nodev,size={spec.tmp_bytes},"
+                    f"nr_inodes={spec.tmp_inodes},mode=1777"
+                ),
                 "/dev/shm": f"rw,noexec,nosuid,nodev,size={spec.shm_bytes}",  # noqa: S108
             },
             ulimits=[
