@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, func, select
@@ -26,27 +27,34 @@ from rivendell.models import (
     Participant,
     ParticipantCreate,
     Role,
+    Run,
+    Runner,
+    RunStatus,
     check_language,
     utcnow,
 )
 
 __all__ = [
+    "Busy",
     "Error",
     "Forbidden",
     "Invalid",
     "NotFound",
     "create_interview",
+    "finish_run",
     "get_live_interview",
     "get_member",
     "hash_token",
     "is_closed",
     "join_interview",
     "list_participants",
+    "list_runs",
     "load_document",
     "new_interview_id",
     "new_token",
     "participant_for_token",
     "save_documents",
+    "start_run",
     "update_language",
     "update_problem",
 ]
@@ -68,6 +76,10 @@ class Forbidden(Error, PermissionError):
 
 class Invalid(Error, ValueError):
     """The input breaks a rule; the message says which."""
+
+
+class Busy(Error):
+    """The room is already doing this (one run at a time); the message says who."""
 
 
 def new_interview_id() -> str:
@@ -262,3 +274,97 @@ def save_documents(*, db: Session, documents: Mapping[str, tuple[bytes, str]]) -
         db.execute(insert(Document), new)
     db.commit()
     return saved
+
+
+# A run still marked running after this long was cut off (its server stopped): it no longer
+# blocks the room. Compilation plus the program's wall limit stays well under it.
+STALE_RUN = timedelta(minutes=2)
+
+
+def start_run(
+    *,
+    db: Session,
+    interview_id: str,
+    token: str,
+    ttl: timedelta,
+    runner: Runner,
+    code: str,
+    stdin: str,
+    language: str | None = None,
+) -> tuple[Run, Participant]:
+    """Record that a participant starts a run; raises ``Busy`` while another one runs.
+
+    ``language`` defaults to the room's. The interview row is locked for the check, so two
+    presses at once (on any instance sharing the database) start one run.
+    """
+    interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    db.exec(select(Interview).where(Interview.id == interview_id).with_for_update()).one()
+    try:
+        language = check_language(language or interview.language)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    running = db.exec(
+        select(Run).where(Run.interview_id == interview_id, Run.status == RunStatus.RUNNING)
+    ).first()
+    if running is not None:
+        if running.started_at > utcnow() - STALE_RUN:
+            who = db.get(Participant, running.participant_id) if running.participant_id else None
+            name = who.name if who else "Someone"
+            raise Busy(f"{name} is already running the code: wait for that run to finish.")
+        running.status, running.finished_at = RunStatus.INTERRUPTED, utcnow()
+        running.stderr = "The server stopped before this run finished."
+        db.add(running)
+    run = Run(
+        interview_id=interview_id,
+        participant_id=participant.id,
+        runner=runner,
+        language=language,
+        status=RunStatus.RUNNING,
+        code=code,
+        stdin=stdin,
+    )
+    db.add(run)
+    _touch(db=db, interview=interview)
+    db.refresh(run)
+    return run, participant
+
+
+def finish_run(
+    *,
+    db: Session,
+    run_id: int,
+    status: RunStatus,
+    stdout: str = "",
+    stderr: str = "",
+    exit_code: int | None = None,
+    duration_ms: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> Run:
+    """Record how a run ended (once: a finished run is never rewritten)."""
+    run = db.get(Run, run_id)
+    if run is None:
+        raise NotFound("run not found")
+    if run.status != RunStatus.RUNNING:
+        raise Busy("this run has already finished")
+    if status == RunStatus.RUNNING:
+        raise Invalid("a finished run needs an outcome")
+    run.status, run.stdout, run.stderr = status, stdout, stderr
+    run.exit_code, run.duration_ms = exit_code, duration_ms
+    run.details = details or {}
+    run.finished_at = utcnow()
+    db.add(run)
+    db.commit()
+    db.refresh(run)
+    return run
+
+
+def list_runs(*, db: Session, interview_id: str, limit: int = 20) -> list[tuple[Run, str]]:
+    """The room's latest runs, newest first, each with the name of who started it."""
+    statement = (
+        select(Run, Participant.name)
+        .join(Participant, col(Run.participant_id) == Participant.id, isouter=True)
+        .where(Run.interview_id == interview_id)
+        .order_by(col(Run.id).desc())
+        .limit(limit)
+    )
+    return [(run, name or "Someone") for run, name in db.exec(statement)]

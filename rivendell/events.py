@@ -26,6 +26,8 @@ class EventType(StrEnum):
     PROBLEM_UPDATED = "problem_updated"
     LANGUAGE_CHANGED = "language_changed"
     CODE_SAVED = "code_saved"
+    EXECUTION_STARTED = "execution_started"
+    EXECUTION_COMPLETED = "execution_completed"
     SESSION_ENDED = "session_ended"
 
 

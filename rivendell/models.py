@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy
 from pydantic import field_validator
@@ -28,6 +29,9 @@ __all__ = [
     "ParticipantCreate",
     "ParticipantPublic",
     "Role",
+    "Run",
+    "RunStatus",
+    "Runner",
     "first_error_message",
     "utcnow",
 ]
@@ -63,6 +67,13 @@ class Role(StrEnum):
 
     INTERVIEWER = "interviewer"
     CANDIDATE = "candidate"
+
+
+def _string_enum(enum: type[StrEnum], length: int) -> sqlalchemy.Enum:
+    # Stored as its value in a plain string column, so the database needs no enum type.
+    return sqlalchemy.Enum(
+        enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 def clean_line(value: str, *, field: str, limit: int) -> str:
@@ -121,12 +132,7 @@ class Participant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     interview_id: str = Field(foreign_key="interview.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=MAX_NAME_CHARS)
-    # Stored as its value in a plain string column, so the database needs no enum type.
-    role: Role = Field(
-        sa_type=sqlalchemy.Enum(
-            Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-        )
-    )
+    role: Role = Field(sa_type=_string_enum(Role, 16))
     color: str = Field(max_length=16)
     # Only the SHA-256 of the bearer token is kept: a leaked database grants no one a seat.
     token_hash: str = Field(max_length=64, unique=True)
@@ -139,6 +145,51 @@ class Document(SQLModel, table=True):
     interview_id: str = Field(foreign_key="interview.id", primary_key=True, ondelete="CASCADE")
     state: bytes = Field(sa_type=sqlalchemy.LargeBinary)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Runner(StrEnum):
+    """Where a run executed: a sandbox on the server, or a participant's browser."""
+
+    SERVER = "server"
+    BROWSER = "browser"
+
+
+class RunStatus(StrEnum):
+    """A run's state: running, then how it ended."""
+
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    COMPILE_ERROR = "compile_error"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    STOPPED = "stopped"
+    UNAVAILABLE = "unavailable"
+    INTERRUPTED = "interrupted"
+
+
+class Run(SQLModel, table=True):
+    """One execution of a room's code: who started it, what ran, and how it ended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True, ondelete="CASCADE")
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", ondelete="SET NULL"
+    )
+    runner: Runner = Field(sa_type=_string_enum(Runner, 16))
+    language: str = Field(max_length=32)
+    status: RunStatus = Field(sa_type=_string_enum(RunStatus, 16), index=True)
+    code: str = Field(default="")
+    stdin: str = Field(default="")
+    stdout: str = Field(default="")
+    stderr: str = Field(default="")
+    exit_code: int | None = Field(default=None)
+    duration_ms: int | None = Field(default=None)
+    # How it ran (runtime version, image, limits, resources used): the run's receipt.
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sqlalchemy.JSON)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
 
 
 class InterviewCreate(SQLModel):

@@ -14,17 +14,18 @@ import reflex as rx
 
 from rivendell import db
 from rivendell.api import create_api
-from rivendell.collab import create_collab_server
+from rivendell.collab import get_collab_server
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.pages.index import index_page
 from rivendell.pages.not_found import not_found_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
 from rivendell.presence import get_presence
+from rivendell.runs import get_room_runner
 
 logger = logging.getLogger("rivendell")
 
-collab = create_collab_server()
+collab = get_collab_server()
 
 app = rx.App(
     stylesheets=["/rivendell.css"],
@@ -51,6 +52,14 @@ async def database_ready() -> AsyncIterator[None]:
 async def collaboration() -> AsyncIterator[None]:
     """Serve the shared documents; save every open one on the way down."""
     async with collab:
+        yield
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def code_runs() -> AsyncIterator[None]:
+    """Keep the sandbox pool warm while the server runs; remove its containers on the way down."""
+    async with get_room_runner():
         yield
 
 

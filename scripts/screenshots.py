@@ -1,4 +1,4 @@
-"""Refresh docs/screenshots/: the home page and a room with two people, light and dark.
+"""Refresh docs/screenshots/: the home page and a room with two people and a run, light and dark.
 
 Run: ``make screenshots``. Starts the production build on a free port with a throwaway database.
 """
@@ -28,6 +28,23 @@ Output: [0, 1]
 ```
 """
 
+SOLUTION = """import sys
+
+
+def two_sum(nums: list[int], target: int) -> list[int]:
+    seen: dict[int, int] = {}
+    for i, n in enumerate(nums):
+        if target - n in seen:
+            return [seen[target - n], i]
+        seen[n] = i
+    return []
+
+
+nums = [int(x) for x in sys.stdin.readline().split()]
+target = int(sys.stdin.readline())
+print(two_sum(nums, target))
+"""
+
 
 def populate(host: Page, guest: Page, base: str, scheme: str) -> None:
     host.goto(base)
@@ -44,6 +61,14 @@ def populate(host: Page, guest: Page, base: str, scheme: str) -> None:
     guest.screenshot(path=OUT / f"join-{scheme}.png")
     guest.get_by_role("button", name="Join interview").click()
     guest.wait_for_selector(".monaco-editor .view-lines")
+    guest.wait_for_selector("[data-synced='true']")
+    guest.evaluate(
+        "code => Object.values(window.__rivendellEditors)[0].editor.getModel().setValue(code)",
+        SOLUTION,
+    )
+    guest.get_by_role("textbox", name="Program input").fill("2 7 11 15\n9")
+    guest.get_by_role("button", name="Run", exact=True).click()
+    host.get_by_role("region", name="Output").get_by_label("Standard output").wait_for()
     host.wait_for_timeout(1500)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cache
 
 from rivendell import crud
 from rivendell.collab.channel import Limits
@@ -29,6 +30,7 @@ __all__ = [
     "CollabServer",
     "Limits",
     "create_collab_server",
+    "get_collab_server",
 ]
 
 # Twice MAX_CODE_CHARS of ASCII leaves the CRDT room for its bookkeeping.
@@ -83,6 +85,12 @@ async def write(documents: Mapping[str, tuple[bytes, str]]) -> None:
 def announce_saved(interview_id: str, code: str) -> None:
     """Tell the room its code was saved (the room's state mirrors it)."""
     bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED, {"code": code}))
+
+
+@cache
+def get_collab_server() -> CollabServer:
+    """This process's collaboration server (started by the app's lifespan)."""
+    return create_collab_server()
 
 
 def create_collab_server() -> CollabServer:

@@ -108,6 +108,11 @@ class CollabServer:
         """Whether the server was started (inside its ``async with``)."""
         return self._task_group is not None
 
+    def text_of(self, interview_id: str) -> str | None:
+        """The code as the room's open document holds it now; ``None`` when it is not open."""
+        room = self.rooms.get(interview_id)
+        return room.text_value if room is not None else None
+
     async def get_room(self, interview_id: str) -> CollabRoom:
         """The started room for an interview, created and seeded on first use."""
         if (timer := self._idle_timers.pop(interview_id, None)) is not None:

@@ -20,15 +20,27 @@ from reflex.istate.manager.token import BaseStateToken
 
 from rivendell import crud
 from rivendell.components.editor import code_editor
+from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
 from rivendell.components.panels import panel, panel_group, resize_handle
+from rivendell.components.shortcut import run_shortcut
 from rivendell.db import session
 from rivendell.events import EventType, RoomEvent, bus
+from rivendell.executor.base import MAX_INPUT_BYTES
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
 from rivendell.layout import dead_end, page_frame
 from rivendell.markdown import MAX_MARKDOWN_CHARS, render_markdown
-from rivendell.models import MAX_NAME_CHARS, ParticipantCreate, Role, first_error_message
+from rivendell.models import (
+    MAX_NAME_CHARS,
+    ParticipantCreate,
+    Role,
+    Run,
+    Runner,
+    RunStatus,
+    first_error_message,
+)
 from rivendell.presence import get_presence
+from rivendell.runs import get_room_runner
 from rivendell.settings import get_settings
 from rivendell.state import IdentityState
 
@@ -54,6 +66,75 @@ class ParticipantView:
     online: bool
 
 
+STATUS_LABELS = {
+    RunStatus.RUNNING: "Running…",
+    RunStatus.OK: "OK",
+    RunStatus.ERROR: "Error",
+    RunStatus.COMPILE_ERROR: "Compile error",
+    RunStatus.TIMEOUT: "Time limit",
+    RunStatus.MEMORY_LIMIT: "Memory limit",
+    RunStatus.OUTPUT_LIMIT: "Output limit",
+    RunStatus.STOPPED: "Stopped",
+    RunStatus.UNAVAILABLE: "Unavailable",
+    RunStatus.INTERRUPTED: "Interrupted",
+}
+_STATUS_COLORS = {RunStatus.OK: "grass", RunStatus.RUNNING: "blue", RunStatus.STOPPED: "gray"}
+
+
+@dataclasses.dataclass
+class RunView:
+    """A run as the output panel and the history show it."""
+
+    id: int = 0
+    active: bool = False
+    by: str = ""
+    where: str = ""
+    language: str = ""
+    status: str = ""
+    status_label: str = ""
+    status_color: str = "gray"
+    stdin: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    summary: str = ""
+    started_ms: int = 0
+    started_clock: str = ""
+    receipt: str = ""
+
+
+def _run_view(run: Run, by: str) -> RunView:
+    language = languages().get(run.language)
+    where = "in the browser" if run.runner == Runner.BROWSER else "on the server"
+    facts = []
+    if run.exit_code is not None:
+        facts.append(f"exit code {run.exit_code}")
+    if run.duration_ms is not None:
+        facts.append(f"{run.duration_ms:,} ms")
+    details = run.details or {}
+    receipt = [
+        f"{key.replace('_', ' ')}: {details[key]}"
+        for key in ("runtime", "language_version", "image", "cpu_ms", "memory_peak_bytes")
+        if details.get(key) not in (None, "")
+    ]
+    return RunView(
+        id=run.id or 0,
+        active=run.status == RunStatus.RUNNING,
+        by=by,
+        where=where,
+        language=language.name if language else run.language,
+        status=run.status.value,
+        status_label=STATUS_LABELS[run.status],
+        status_color=_STATUS_COLORS.get(run.status, "red"),
+        stdin=run.stdin,
+        stdout=run.stdout,
+        stderr=run.stderr,
+        summary=" · ".join(facts),
+        started_ms=int(run.started_at.timestamp() * 1000),
+        started_clock=run.started_at.strftime("%H:%M:%S UTC"),
+        receipt="\n".join(receipt),
+    )
+
+
 @dataclasses.dataclass
 class RoomSnapshot:
     """Everything a room shows, read in one go from the database and presence."""
@@ -65,6 +146,8 @@ class RoomSnapshot:
     problem_html: str
     code: str
     participants: list[ParticipantView]
+    run: RunView
+    runs: list[RunView]
 
 
 def load_snapshot(interview_id: str) -> RoomSnapshot | None:
@@ -74,6 +157,7 @@ def load_snapshot(interview_id: str) -> RoomSnapshot | None:
         if interview is None:
             return None
         people = crud.list_participants(db=db, interview_id=interview_id)
+        runs = [_run_view(run, by) for run, by in crud.list_runs(db=db, interview_id=interview_id)]
     online = get_presence().online(interview_id)
     return RoomSnapshot(
         interview_id=interview.id,
@@ -88,6 +172,8 @@ def load_snapshot(interview_id: str) -> RoomSnapshot | None:
             )
             for p in people
         ],
+        run=runs[0] if runs else RunView(),
+        runs=runs,
     )
 
 
@@ -98,6 +184,8 @@ _SHARED_FIELDS = (
     "problem_markdown",
     "problem_html",
     "participants",
+    "run",
+    "runs",
 )
 
 
@@ -110,6 +198,9 @@ class RoomState(rx.SharedState):
     problem_markdown: str = ""
     problem_html: str = ""
     participants: list[ParticipantView] = []
+    # The newest run (going on, or the last one to finish) and the recent history.
+    run: RunView = RunView()
+    runs: list[RunView] = []
     # The server's mirror of the shared document (Run, the API and the admin page read it);
     # backend-only: browsers get the code from the document itself, never through this state.
     _code: str = ""
@@ -186,6 +277,7 @@ class RoomPageState(rx.State):
     editing_problem: bool = False
     problem_draft: str = ""
     problem_error: str = ""
+    stdin: str = ""
     _interview_id: str = ""
 
     @rx.var
@@ -330,6 +422,25 @@ class RoomPageState(rx.State):
         bus.publish(
             RoomEvent(self._interview_id, EventType.LANGUAGE_CHANGED, {"language": language})
         )
+
+    @rx.event
+    def set_stdin(self, value: str):
+        """Keep the program input typed in the output panel (this browser's own)."""
+        self.stdin = value[: MAX_INPUT_BYTES + 1]
+
+    @rx.event(background=True)
+    async def run_code(self):
+        """Run the room's code in a sandbox; everyone in the room sees it run and its output."""
+        async with self:
+            if not self.joined:
+                return
+            interview_id, token, stdin = self._interview_id, self.seat_token, self.stdin
+        try:
+            await get_room_runner().run_on_server(
+                interview_id=interview_id, token=token, stdin=stdin
+            )
+        except crud.Error as error:
+            return rx.toast.error(str(error))
 
     @rx.event
     def heartbeat(self):
@@ -514,24 +625,163 @@ def editor_panel() -> rx.Component:
     )
 
 
+def _run_status_line(run: rx.Var[RunView]) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            run.active,
+            rx.hstack(
+                rx.spinner(size="1"),
+                rx.text("Running… ", weight="medium"),
+                rx.text(run.by, " · ", run.language, " · ", run.where, color_scheme="gray"),
+                rx.text(" · ", color_scheme="gray"),
+                elapsed(since_ms=run.started_ms),
+                spacing="1",
+                align="center",
+            ),
+            rx.hstack(
+                rx.badge(run.status_label, color_scheme=run.status_color, variant="soft"),
+                rx.text(run.summary, color_scheme="gray"),
+                rx.text("·", color_scheme="gray"),
+                rx.text(run.by, " · ", run.language, " · ", run.where, color_scheme="gray"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+        ),
+        role="status",
+        aria_live="polite",
+        aria_label="Run status",
+        size="1",
+        font_size="var(--font-size-1)",
+        width="100%",
+    )
+
+
+def _stream(text: rx.Var[str], label: str, color: str) -> rx.Component:
+    return rx.cond(
+        text != "",
+        rx.el.pre(
+            text,
+            aria_label=label,
+            class_name="rivendell-output",
+            style={"color": color},
+        ),
+    )
+
+
+def _run_output(run: rx.Var[RunView]) -> rx.Component:
+    return rx.vstack(
+        _run_status_line(run),
+        _stream(run.stdout, "Standard output", "var(--gray-12)"),
+        _stream(run.stderr, "Standard error", "var(--red-11)"),
+        rx.cond(
+            ~run.active & (run.stdout == "") & (run.stderr == ""),
+            rx.text("(no output)", size="1", color_scheme="gray"),
+        ),
+        rx.cond(
+            run.stdin != "",
+            rx.el.details(
+                rx.el.summary("Program input it read", class_name="rt-Text rt-r-size-1"),
+                rx.el.pre(run.stdin, class_name="rivendell-output", aria_label="Run input"),
+            ),
+        ),
+        rx.cond(
+            run.receipt != "",
+            rx.el.details(
+                rx.el.summary("How it ran", class_name="rt-Text rt-r-size-1"),
+                rx.el.pre(run.receipt, class_name="rivendell-output"),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _history_row(run: rx.Var[RunView]) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.text(run.started_clock, color_scheme="gray"),
+            rx.text(run.by, weight="medium"),
+            rx.text(run.language),
+            rx.badge(run.status_label, color_scheme=run.status_color, variant="soft", size="1"),
+            rx.text(run.summary, color_scheme="gray"),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        font_size="var(--font-size-1)",
+    )
+
+
+def _run_history() -> rx.Component:
+    return rx.el.details(
+        rx.el.summary(
+            "Run history (", RoomState.runs.length(), ")", class_name="rt-Text rt-r-size-1"
+        ),
+        rx.el.ul(
+            rx.foreach(RoomState.runs, _history_row),
+            aria_label="Run history",
+            style={"listStyle": "none", "padding": 0, "margin": 0},
+        ),
+    )
+
+
 def output_panel() -> rx.Component:
-    """Where runs will show their output (the sandbox arrives with the executor)."""
+    """Run, the program's input, and the output every participant sees."""
+    run = RoomState.run
     return rx.el.section(
         rx.hstack(
             rx.heading("Output", size="3", as_="h2"),
             rx.spacer(),
             rx.tooltip(
-                rx.button(rx.icon("play", size=14), "Run", size="1", disabled=True),
-                content="Running code needs the sandbox, which is not set up on this server yet.",
+                rx.button(
+                    rx.cond(run.active, rx.spinner(size="1"), rx.icon("play", size=14)),
+                    "Run",
+                    size="1",
+                    disabled=run.active | ~RoomPageState.joined,
+                    on_click=RoomPageState.run_code,
+                ),
+                content="Run on the server (Ctrl+Enter or ⌘+Enter)",
             ),
             width="100%",
             align="center",
         ),
-        rx.text(
-            "Program output will appear here for everyone in the room.",
-            color_scheme="gray",
-            size="2",
+        rx.flex(
+            rx.box(
+                rx.cond(
+                    run.id > 0,
+                    _run_output(run),
+                    rx.text(
+                        "Press Run (Ctrl+Enter) to run the code: everyone in the room sees the "
+                        "output here.",
+                        color_scheme="gray",
+                        size="2",
+                    ),
+                ),
+                _run_history(),
+                flex="2",
+                min_width="0",
+            ),
+            rx.box(
+                rx.text_area(
+                    value=RoomPageState.stdin,
+                    on_change=RoomPageState.set_stdin,
+                    placeholder="Program input (stdin)",
+                    aria_label="Program input",
+                    max_length=MAX_INPUT_BYTES,
+                    rows="4",
+                    resize="vertical",
+                    width="100%",
+                    font_family="var(--code-font-family)",
+                ),
+                flex="1",
+                min_width="10rem",
+            ),
+            gap="1rem",
+            width="100%",
+            wrap="wrap",
         ),
+        run_shortcut(enabled=RoomPageState.joined & ~run.active, on_press=RoomPageState.run_code),
         role="region",
         aria_label="Output",
         class_name="rivendell-pane",
