@@ -1094,7 +1094,10 @@ def servers(
     bare = start_bare(tmp)
     rivendell_server = None
     try:
-        started = start_server(tmp, {"REFLEX_DB_URL": os.environ["REFLEX_DB_URL"]})
+        # No sandbox pool: nothing but co-editing runs on the server under test.
+        started = start_server(
+            tmp, {"REFLEX_DB_URL": os.environ["REFLEX_DB_URL"], "RIVENDELL_EXECUTOR": "off"}
+        )
         rivendell_server = ServerUnderTest("rivendell", started.url, started.process, started.log)
         if pin:
             bare.pin(0)

@@ -62,6 +62,10 @@ def start_server(
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
         **({"REFLEX_WEB_WORKDIR": str(tmp / "web")} if own_build else {}),
+        # A server removes its own instance's sandboxes when it starts: a label per port keeps
+        # servers running side by side out of each other's pools (a restart on the same port
+        # still cleans up after the server it replaces).
+        "RIVENDELL_EXECUTOR_INSTANCE": f"test-{port}",
         **env_overrides,
     }
     process = subprocess.Popen(

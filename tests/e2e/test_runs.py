@@ -59,9 +59,7 @@ def test_a_run_shows_everyone_the_same_output_and_reads_the_program_input(
         expect(output(page).get_by_label("Standard error")).to_have_text(
             "to stderr", timeout=30_000
         )
-        expect(output(page).get_by_role("status", name="Run status")).to_contain_text(
-            "exit code 3"
-        )
+        expect(output(page).get_by_role("status", name="Run status")).to_contain_text("exit code 3")
     assert not host.evaluate(EDITOR_TEXT).endswith("\n\n")
     expect(output(guest).get_by_text("Run history (2)")).to_be_visible()
 
