@@ -51,6 +51,8 @@ INSTANCE_LABEL = "rivendell.instance"
 MAGIC = b"RVN1"
 # The launcher's own start, and the wait for Docker to answer, on top of the limits.
 GRACE_SECONDS = 5.0
+# How long a released or killed container may take to exit, on a loaded engine.
+EXIT_WAIT_SECONDS = 20.0
 # Compilers open more files than a program may; the launcher lowers this for the run itself.
 COMPILE_OPEN_FILES = 1024
 SIGKILL = 9
@@ -398,8 +400,7 @@ class DockerExecutor:
         return task
 
     async def _remove(self, sandbox: _Sandbox) -> None:
-        with contextlib.suppress(OSError):
-            sandbox.sock.close()
+        _hang_up(sandbox)
         client: Any = self._client
         if client is None:
             client = await self._blocking(self._client_factory)
@@ -461,11 +462,14 @@ class DockerExecutor:
             with contextlib.suppress(docker.errors.APIError):
                 await self._blocking(api.kill, sandbox.id, signal=RELEASE_SIGNAL)
         elif killed is not None:
+            # Hang up first: Docker would otherwise block writing output nobody reads, and the
+            # container could not finish dying until it gave up.
+            _hang_up(sandbox)
             with contextlib.suppress(docker.errors.APIError):
                 await self._blocking(api.kill, sandbox.id)
         try:
             waited = await asyncio.wait_for(
-                self._blocking(api.wait, sandbox.id), timeout=GRACE_SECONDS
+                self._blocking(api.wait, sandbox.id), timeout=EXIT_WAIT_SECONDS
             )
             container_status: int | None = int(waited["StatusCode"])
         except TimeoutError:
@@ -531,6 +535,16 @@ def _read_int(path: Path) -> int | None:
         return int(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _hang_up(sandbox: _Sandbox) -> None:
+    """Close the attached stream now (``shutdown``: the SDK's wrapper holds the socket too)."""
+    with contextlib.suppress(OSError):
+        sandbox.sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sandbox.attached.close()
+    with contextlib.suppress(OSError):
+        sandbox.sock.close()
 
 
 def _request_bytes(language: Language, request: RunRequest, done_marker: str) -> bytes:

@@ -83,7 +83,9 @@ def write_new_file(path: str, data: bytes) -> None:
 
 
 def set_limits(*, cpu_seconds: int, open_files: int | None) -> None:
-    """rlimits for a child about to exec: CPU seconds (SIGXCPU, then SIGKILL a second later)."""
+    """Signal mask and rlimits of a child about to exec (CPU: SIGXCPU, SIGKILL a second later)."""
+    # The launcher's blocked RELEASE would otherwise be inherited by the program.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [RELEASE])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if open_files is not None:
@@ -170,15 +172,11 @@ def run_program(header: dict[str, object]) -> int:
     return status
 
 
-def wait_for_release() -> None:
-    """Stay up until the server has read the cgroup counters and sends ``RELEASE``.
-
-    The signal is blocked, so it queues even for PID 1; one sent by the program while it ran is
-    discarded first (nothing else is left in the sandbox to send another).
-    """
+def discard_early_releases() -> None:
+    """Drop any ``RELEASE`` the program sent while it ran: the signal is blocked, so it queues
+    even for PID 1, and once the program is dead nothing else in the sandbox can send one."""
     while signal.sigtimedwait([RELEASE], 0) is not None:
         pass
-    signal.sigtimedwait([RELEASE], RELEASE_TIMEOUT_SECONDS)
 
 
 def main() -> int:
@@ -214,9 +212,11 @@ def main() -> int:
             exit_code = 128 + os.WTERMSIG(wait_status)
         else:
             exit_code = os.WEXITSTATUS(wait_status)
+    # Before the marker, not after: the server answers it with RELEASE at once.
+    discard_early_releases()
     # The marker is a per-run secret from the request, so the program cannot have printed it.
     write_all(1, str(header["done_marker"]).encode())
-    wait_for_release()
+    signal.sigtimedwait([RELEASE], RELEASE_TIMEOUT_SECONDS)
     return exit_code
 
 

@@ -70,6 +70,6 @@ async def run_contained(
     assert result.status in set(Status)
     assert_nothing_left(client, executor, result)
     follow_up = await executor.run(RunRequest(language="python", code='print("OK")'))
-    assert (follow_up.status, follow_up.stdout) == (Status.OK, "OK\n")
+    assert (follow_up.status, follow_up.stdout) == (Status.OK, "OK\n"), follow_up
     assert_nothing_left(client, executor, follow_up)
     return result

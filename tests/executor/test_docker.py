@@ -198,3 +198,10 @@ async def test_unreachable_engine_gives_a_clear_message() -> None:
         assert not await executor.available()
         with pytest.raises(ExecutorUnavailable, match="server-side execution unavailable"):
             await executor.run(RunRequest(language="python", code="print(1)"))
+
+
+@pytest.mark.docker
+async def test_program_starts_with_no_signal_blocked(executor: DockerExecutor) -> None:
+    code = 'print(open("/proc/self/status").read().split("SigBlk:")[1].split()[0])'
+    result = await executor.run(RunRequest(language="python", code=code))
+    assert result.stdout == "0000000000000000\n"
