@@ -94,6 +94,7 @@ async function roomCode(room) {
 export function createRunner(onResult) {
   let python = null; // { worker, runtime } while a Python worker is alive
   let current = null; // the run in progress
+  let pyodideUrl = null; // known from the first Python run on
 
   function spawnPython() {
     // Pyodide refuses classic workers: this one must be a module worker (Vite bundles the
@@ -102,15 +103,23 @@ export function createRunner(onResult) {
       type: "module",
       name: "rivendell-python-run",
     });
-    python = { worker, runtime: "" };
-    return python;
+    const entry = { worker, runtime: "" };
+    // Between runs, only "loaded" matters: it names the runtime.
+    worker.onmessage = ({ data }) => {
+      if (data?.type === "loaded") entry.runtime = data.runtime;
+    };
+    python = entry;
+    return entry;
   }
 
   function retire(run) {
-    if (run.language === "python") {
-      if (python?.worker === run.worker) python = null;
-    }
     run.worker.terminate();
+    if (run.language === "python" && python?.worker === run.worker) {
+      // Ended mid-run (Stop, timeout, output cap, a crash): load the next interpreter now,
+      // in the background, so the next run does not wait seconds for it.
+      python = null;
+      if (pyodideUrl) spawnPython().worker.postMessage({ type: "load", pyodideUrl });
+    }
   }
 
   function finish(run, { status, exitCode = null, message = "", note = "" }) {
@@ -127,7 +136,7 @@ export function createRunner(onResult) {
       exit_code: exitCode,
       duration_ms: Math.round(ended - (run.startedAt ?? ended)),
       language: run.language,
-      runtime: run.language === "python" ? python?.runtime || run.runtime || "Pyodide" : JS_RUNTIME,
+      runtime: run.language === "python" ? run.runtime || "Pyodide" : JS_RUNTIME,
       stdout_truncated: run.stdout.truncated,
       stderr_truncated: run.stderr.truncated,
       // Beyond the contract: why a run ended, and how long Pyodide took to load for it.
@@ -213,7 +222,8 @@ export function createRunner(onResult) {
       if (utf8Length(text) > MAX_INPUT_BYTES) return refuse(request, `The ${what} is over the 1 MiB limit.`);
     }
     const outputLimit = positive(request.output_limit_bytes, DEFAULT_OUTPUT_LIMIT);
-    const worker = language === "python" ? (python ?? spawnPython()).worker : new JavaScriptWorker({ name: "rivendell-js-run" });
+    const interpreter = language === "python" ? (python ?? spawnPython()) : null;
+    const worker = interpreter ? interpreter.worker : new JavaScriptWorker({ name: "rivendell-js-run" });
     const run = {
       id: request.id,
       language,
@@ -223,7 +233,7 @@ export function createRunner(onResult) {
       stdout: new Capture(outputLimit),
       stderr: new Capture(outputLimit),
       startedAt: null,
-      runtime: "",
+      runtime: interpreter?.runtime ?? "",
       loadMs: 0,
       timer: null,
     };
@@ -237,7 +247,7 @@ export function createRunner(onResult) {
     };
     // Until the program starts, the limit is on loading (the first Python run loads Pyodide).
     run.timer = setTimeout(() => kill(run, "error", "Pyodide did not load in time."), LOAD_TIMEOUT_MS);
-    const pyodideUrl = new URL(request.pyodide_url, globalThis.location.href).href;
+    if (language === "python") pyodideUrl = new URL(request.pyodide_url, globalThis.location.href).href;
     worker.postMessage({ type: "run", code: found.code, stdin, outputLimit, pyodideUrl });
   }
 
@@ -260,6 +270,7 @@ export function createRunner(onResult) {
 
     /** End everything (the page is leaving the room). */
     dispose() {
+      pyodideUrl = null; // no standby interpreter for a page that is leaving
       if (current?.worker) retire(current);
       current = null;
       python?.worker.terminate();

@@ -6,7 +6,7 @@
 // loaded for the next runs; a runaway program is ended by terminating this worker, and the
 // next run gets a fresh one (and a fresh interpreter).
 //
-// Messages in:  {type: "run", code, stdin, outputLimit, pyodideUrl}
+// Messages in:  {type: "load", pyodideUrl}, {type: "run", code, stdin, outputLimit, pyodideUrl}
 // Messages out: {type: "loaded", runtime, loadMs}, {type: "started"},
 //               {type: "out", fd, bytes}, {type: "done", exitCode, fatal?, error?}
 
@@ -129,10 +129,22 @@ async function load(pyodideUrl) {
   self.postMessage({ type: "loaded", runtime, loadMs: Math.round(performance.now() - started) });
 }
 
+let loading = null;
+
+function ensureLoaded(pyodideUrl) {
+  if (!loading) loading = load(pyodideUrl);
+  return loading;
+}
+
 self.onmessage = async ({ data }) => {
+  if (data?.type === "load") {
+    // A standby interpreter, loaded ahead of the next run; a failure shows on that run.
+    ensureLoaded(data.pyodideUrl).catch(() => {});
+    return;
+  }
   if (data?.type !== "run") return;
   try {
-    if (!pyodide) await load(data.pyodideUrl);
+    await ensureLoaded(data.pyodideUrl);
   } catch (error) {
     self.postMessage({ type: "done", exitCode: null, fatal: true, error: `Could not load Pyodide: ${error}` });
     return;
