@@ -179,10 +179,19 @@ class Exit {
   }
 }
 
+function programStack(error) {
+  const lines = String(error.stack || `${error.name}: ${error.message}`).split("\n");
+  const head = lines.findIndex((l) => /^\s+at /.test(l));
+  if (head === -1) return lines.join("\n");
+  return [...lines.slice(0, head), ...lines.slice(head).filter((l) => l.includes("main.js"))].join("\n");
+}
+
 function uncaught(error) {
   if (error instanceof Exit) return finish(error.code);
   if (finished) return;
-  emit(2, `Uncaught ${inspect(error, error instanceof Error ? 0 : 1)}\n`);
+  // Only the program's own frames: this worker's are noise to its author.
+  const text = error instanceof Error ? programStack(error) : inspect(error, 1);
+  emit(2, `Uncaught ${text}\n`);
   finish(1);
 }
 
@@ -280,8 +289,8 @@ function isolate() {
   // program is the room's own code, running in this browser's own worker).
   for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource", "importScripts", "Worker"]) {
     try {
-      delete self[name];
-      delete Object.getPrototypeOf(self)[name];
+      // Each lives on some prototype of the global scope (fetch on WorkerGlobalScope's).
+      for (let scope = self; scope; scope = Object.getPrototypeOf(scope)) delete scope[name];
     } catch {
       // Not configurable here: leave it.
     }

@@ -120,8 +120,8 @@ async function load(pyodideUrl) {
   // loaded everything it needs by now (the standard library is in memory).
   for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource", "importScripts", "Worker"]) {
     try {
-      delete self[name];
-      delete Object.getPrototypeOf(self)[name];
+      // Each lives on some prototype of the global scope (fetch on WorkerGlobalScope's).
+      for (let scope = self; scope; scope = Object.getPrototypeOf(scope)) delete scope[name];
     } catch {
       // Not configurable in this browser: leave it.
     }
@@ -151,6 +151,17 @@ self.onmessage = async ({ data }) => {
   }
   limit = data.outputLimit;
   sent.fill(0);
+  // File descriptor 0 too (open(0), os.read(0, n)), not only sys.stdin.
+  const stdin = new TextEncoder().encode(data.stdin);
+  let offset = 0;
+  pyodide.setStdin({
+    read(buffer) {
+      const n = Math.min(buffer.length, stdin.length - offset);
+      buffer.set(stdin.subarray(offset, offset + n));
+      offset += n;
+      return n;
+    },
+  });
   self.postMessage({ type: "started" });
   try {
     const run = pyodide.globals.get("_rivendell_run");
