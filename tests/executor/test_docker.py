@@ -27,7 +27,7 @@ async def test_smoke_program_prints_ok(
     assert (result.status, result.stdout, result.exit_code) == (Status.OK, "OK\n", 0), result
     assert result.image == language.image_tag
     assert result.language_version == language.version
-    assert_nothing_left(docker_client, executor, result)
+    await assert_nothing_left(docker_client, executor, result)
 
 
 STDIN_ECHO = {
@@ -164,7 +164,7 @@ async def test_warm_pool_serves_runs_and_is_refilled_never_reused(
             result = await executor.run(RunRequest(language="python", code='print("OK")'))
             assert result.status is Status.OK
             assert result.sandbox_id in warm
-            assert result.sandbox_id not in labelled_containers(docker_client, instance)
+            await assert_nothing_left(docker_client, executor, result)
             await executor.wait_until_warm()
             refilled = set(labelled_containers(docker_client, instance))
             again = await executor.run(RunRequest(language="python", code='print("OK")'))

@@ -21,5 +21,5 @@ async def test_parallel_run_flood(docker_client, executor) -> None:
     for result in results[3:]:
         assert (result.status, result.stdout) == (Status.OK, "OK\n")
     for result in results:
-        assert_nothing_left(docker_client, executor, result)
+        await assert_nothing_left(docker_client, executor, result)
     await run_contained(docker_client, executor, "python", "print(1)")
