@@ -18,7 +18,7 @@ from playwright.sync_api import Page, Request, expect
 
 from rivendell.components.browser_run import PYODIDE_FILES, PYODIDE_URL_PATH
 from tests.e2e.server import Server, start_server, stop_server
-from tests.e2e.test_room import create_interview
+from tests.e2e.test_room import create_interview, join
 
 pytestmark = pytest.mark.browser
 
@@ -102,15 +102,22 @@ def test_javascript_runs_in_a_worker_with_stdin(
         'const fs = require("fs");\n'
         'setTimeout(() => console.log("later", fs.readFileSync(0, "utf8").length), 50);\n',
     )
+    guest = page_of()
+    join(guest, page.url, "Sam")
     run(page, "2 40\n")
     expect(output(page)).to_contain_text("sum 42 undefined")
     expect(output(page)).to_contain_text("to stderr")
     expect(output(page)).to_contain_text("later 5")
+    # The run is the room's: the other participant sees the same output and who ran it where.
+    expect(output(guest).get_by_label("Standard output")).to_contain_text("later 5")
+    status = output(guest).get_by_role("status", name="Run status")
+    expect(status).to_contain_text("in the browser")
+    expect(status).to_contain_text("Alex")
 
     set_code(page, "Promise.reject(new Error('nope'));\n")
     run(page)
     expect(output(page)).to_contain_text("Error: nope")
-    expect(output(page)).to_contain_text("error")
+    expect(output(page).get_by_role("status", name="Run status")).to_contain_text("Error")
     # JavaScript never needs Pyodide.
     assert not [r.url for r in requests if "pyodide" in r.url.lower()]
 
@@ -129,7 +136,7 @@ def test_stop_ends_a_runaway_python_program_and_the_next_run_works(
     page.wait_for_timeout(1500)
     page.get_by_role("button", name="Stop").click()
     # Well before the 10 s timeout; what it printed before is kept.
-    expect(output(page)).to_contain_text("stopped", timeout=5_000)
+    expect(output(page)).to_contain_text("Stopped", timeout=5_000)
     expect(output(page)).to_contain_text("spinning")
 
     set_code(page, 'import sys\nprint("after stop", sys.version_info[0])\n')
@@ -143,7 +150,7 @@ def test_a_javascript_infinite_loop_times_out(server: Server, page_of: Callable[
     choose_language(page, "JavaScript (Node)")
     set_code(page, 'console.log("before the loop");\nfor (;;) {}\n')
     run(page)
-    expect(output(page)).to_contain_text("timeout", timeout=TIMEOUT_SEEN_MS)
+    expect(output(page)).to_contain_text("Time limit", timeout=TIMEOUT_SEEN_MS)
     expect(output(page)).to_contain_text("before the loop")
 
     set_code(page, 'console.log(JSON.stringify({ ok: [1, "two"] }), [1, "two"], { a: 1 });\n')
