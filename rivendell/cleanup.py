@@ -137,6 +137,12 @@ async def _turn(settings: Settings) -> AsyncIterator[bool]:
 async def cleanup_loop(settings: Settings | None = None) -> None:
     """Run the cleanup every ``cleanup_interval_seconds`` until cancelled."""
     settings = settings or get_settings()
+    if not logger.handlers and logger.getEffectiveLevel() > logging.INFO:
+        # Reflex leaves Python logging at warnings; each pass's summary belongs in the log.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     while True:
         await asyncio.sleep(settings.cleanup_interval_seconds)
         try:
