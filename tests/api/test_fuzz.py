@@ -31,23 +31,29 @@ def test_every_operation_survives_fuzzing(api_server: Server) -> None:
     for operation in operations:
         # The execute endpoint starts real sandboxes: fewer examples keep the suite's time sane.
         examples = 15 if operation.path.endswith("/execute") else 60
-
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def fuzz(case, operation=operation) -> None:
-            nonlocal cases
-            cases += 1
-            response = case.call(base_url=api_server.url, timeout=60)
-            case.validate_response(response, checks=CHECKS)
-
         try:
-            fuzz()
+            cases += _fuzz(operation, api_server.url, examples)
         except Exception as error:
             failures.append(f"{operation.method.upper()} {operation.path}: {error}")
     print(f"schemathesis: {cases} cases over {len(operations)} operations")
     assert not failures, "\n\n".join(failures)
+
+
+def _fuzz(operation, base_url: str, examples: int) -> int:
+    calls = 0
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def fuzz(case) -> None:
+        nonlocal calls
+        calls += 1
+        response = case.call(base_url=base_url, timeout=60)
+        case.validate_response(response, checks=CHECKS)
+
+    fuzz()
+    return calls
