@@ -13,7 +13,8 @@ BUN_BIN := $(CURDIR)/tools/node_modules/.bin
 REFLEX_ENV := PATH="$(BUN_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" REFLEX_USE_SYSTEM_BUN=1 \
 	REFLEX_TELEMETRY_ENABLED=false
 
-.PHONY: help run test lint format typecheck check deps chromium screenshots bench bench-collab clean
+.PHONY: help run test lint format typecheck check deps chromium screenshots bench bench-collab \
+	dockerd images bench-executor clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +67,15 @@ bench: deps chromium ## The room-page benchmark (figures for docs/benchmarks.md)
 
 bench-collab: deps ## The co-editing load benchmark, next to a bare pycrdt-websocket server (10-30 min)
 	$(REFLEX_ENV) $(VENV)/bin/python -m bench.collab
+
+dockerd: ## Start a Docker engine for the sandboxes if none answers (no systemd needed)
+	scripts/start-dockerd.sh
+
+images: deps ## Build the sandbox runner images that are not built yet (RUNNER_BASE=debian:bookworm-slim with a registry)
+	$(VENV)/bin/python -m scripts.runner_images
+
+bench-executor: deps ## Sandbox run latency and throughput next to docker run / exec (docs/executor-benchmarks.md)
+	$(VENV)/bin/python -m bench.executor
 
 clean: ## Remove build output and local data (not the dependencies)
 	rm -rf .web data/*.db data/*.db-* docs/screenshots/*.tmp

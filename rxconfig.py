@@ -3,6 +3,7 @@
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
+from rivendell.components.browser_run import PyodidePlugin
 from rivendell.components.editor import MonacoVitePlugin
 from rivendell.settings import get_settings
 
@@ -21,6 +22,7 @@ config = rx.Config(
             )
         ),
         MonacoVitePlugin(),
+        PyodidePlugin(),
     ],
     # Interview rooms are private links: nothing to list in a sitemap.
     disable_plugins=[SitemapPlugin],

@@ -313,9 +313,10 @@ def save_documents(*, db: Session, documents: Mapping[str, tuple[bytes, str]]) -
     return saved
 
 
-# A run still marked running after this long was cut off (its server stopped): it no longer
-# blocks the room. Compilation plus the program's wall limit stays well under it.
-STALE_RUN = timedelta(minutes=2)
+# A run still marked running after this long was cut off (its server stopped, or the browser
+# running it closed): it no longer blocks the room. A server run's compilation plus its wall
+# limit stays well under it; a browser run's program limit plus loading Pyodide on a slow link.
+STALE_RUN = {Runner.SERVER: timedelta(minutes=2), Runner.BROWSER: timedelta(seconds=90)}
 
 
 def start_run(
@@ -344,7 +345,7 @@ def start_run(
         select(Run).where(Run.interview_id == interview_id, Run.status == RunStatus.RUNNING)
     ).first()
     if running is not None:
-        if running.started_at > utcnow() - STALE_RUN:
+        if running.started_at > utcnow() - STALE_RUN[running.runner]:
             who = db.get(Participant, running.participant_id) if running.participant_id else None
             name = who.name if who else "Someone"
             raise Busy(f"{name} is already running the code: wait for that run to finish.")

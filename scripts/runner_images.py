@@ -47,6 +47,18 @@ def build(name: str, base: str) -> None:
     subprocess.run(command, check=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
 
 
+def remove_stale(name: str) -> None:
+    """Untag older builds of this image (their layers shared with the current one stay)."""
+    repository = image_tag(name).split(":")[0]
+    listed = subprocess.run(
+        ["docker", "image", "ls", repository, "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    for tag in listed:
+        if tag != image_tag(name):
+            subprocess.run(["docker", "image", "rm", tag], capture_output=True, check=False)
+
+
 def main() -> None:
     """Build what is missing, report what was skipped."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -65,6 +77,8 @@ def main() -> None:
         started = time.monotonic()
         build(name, args.base)
         print(f"{image_tag(name)}: built in {time.monotonic() - started:.0f} s")
+    for name in names:
+        remove_stale(name)
 
 
 if __name__ == "__main__":

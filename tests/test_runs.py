@@ -164,7 +164,7 @@ async def test_a_run_cut_off_by_a_stopped_server_no_longer_blocks_the_room(
         code="print(1)",
         stdin="",
     )
-    stuck.started_at = utcnow() - crud.STALE_RUN - timedelta(seconds=1)
+    stuck.started_at = utcnow() - crud.STALE_RUN[Runner.SERVER] - timedelta(seconds=1)
     db.add(stuck)
     db.commit()
     run = await RoomRunner(FakeExecutor(), lambda _id: None).run_on_server(

@@ -113,6 +113,13 @@ font:500 11px/15px system-ui,-apple-system,"Segoe UI",sans-serif;white-space:pre
 transition:opacity .4s}`;
 
 /**
+ * The live co-editing session of each room open in this page, by interview id: other
+ * components read the room's shared text from `session.ydoc` (a browser run runs what the
+ * editor shows; `session.binding` is set once the editor shows the shared text).
+ */
+export const liveSessions = new Map();
+
+/**
  * Start collaborating on `editor`'s model. The text is bound only after the first sync
  * (until then the caller keeps the editor read-only), so nothing typed before can be lost
  * or duplicated, and nothing local ever seeds the shared text.
@@ -132,6 +139,7 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
   const awareness = provider.awareness;
   const model = editor.getModel();
   const session = { ydoc, provider, awareness, undoManager: null, binding: null };
+  liveSessions.set(room, session);
   const disposers = [];
   let destroyed = false;
 
@@ -471,6 +479,7 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
       else dispose?.dispose?.();
     }
     destroyed = true;
+    if (liveSessions.get(room) === session) liveSessions.delete(room);
     provider.destroy();
     ydoc.destroy();
   };

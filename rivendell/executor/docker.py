@@ -51,11 +51,13 @@ INSTANCE_LABEL = "rivendell.instance"
 MAGIC = b"RVN1"
 # The launcher's own start, and the wait for Docker to answer, on top of the limits.
 GRACE_SECONDS = 5.0
+# Runs at once per executor; more wait their turn (a 2-CPU host is saturated well before).
+MAX_CONCURRENT_RUNS = 32
+# How long a released or killed container may take to exit, on a loaded engine.
+EXIT_WAIT_SECONDS = 20.0
 # Compilers open more files than a program may; the launcher lowers this for the run itself.
 COMPILE_OPEN_FILES = 1024
 SIGKILL = 9
-# Tells a launcher whose program has finished that it may exit (see launcher.py).
-RELEASE_SIGNAL = "SIGUSR1"
 SIGXCPU = 24
 _T = TypeVar("_T")
 
@@ -194,6 +196,10 @@ class DockerExecutor:
         self._client_factory = client_factory or _client_from_env
         self._client: docker.DockerClient | None = None
         self._threads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="rivendell-docker")
+        # Each run's ``docker wait`` holds a thread for the whole run, so they get their own,
+        # and runs beyond MAX_CONCURRENT_RUNS queue instead of starving the other calls.
+        self._waiters = ThreadPoolExecutor(MAX_CONCURRENT_RUNS, thread_name_prefix="rivendell-wait")
+        self._running = asyncio.Semaphore(MAX_CONCURRENT_RUNS)
         self._pools: dict[_ContainerSpec, _Pool] = {}
         self._disposals: set[asyncio.Task[None]] = set()
         self._connect_lock = asyncio.Lock()
@@ -231,6 +237,7 @@ class DockerExecutor:
             self._client.close()
             self._client = None
         self._threads.shutdown(wait=False)
+        self._waiters.shutdown(wait=False)
 
     async def wait_until_warm(self) -> None:
         """Wait until every pool holds ``pool_size`` started containers (for benchmarks, and for
@@ -252,11 +259,25 @@ class DockerExecutor:
         language = runnable_language(request.language)
         client = await self._connected()
         spec = _ContainerSpec.of(language)
+        async with self._running:
+            return await self._run_in(client, spec, language, request)
+
+    async def _run_in(
+        self,
+        client: docker.DockerClient,
+        spec: _ContainerSpec,
+        language: Language,
+        request: RunRequest,
+    ) -> RunResult:
         sandbox = await self._take(client, spec, language)
         try:
             return await self._drive(client, sandbox, language, request)
         finally:
-            await asyncio.shield(self._dispose(sandbox))
+            # Scheduled here, whatever happened; ``stop`` waits for it. Removal and the pool's
+            # refill run after the result is out, so that neither slows the run itself.
+            self._dispose(sandbox)
+            if (pool := self._pools.get(spec)) is not None:
+                pool.wanted.set()
 
     async def _blocking(self, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         loop = asyncio.get_running_loop()
@@ -314,7 +335,6 @@ class DockerExecutor:
         self, client: docker.DockerClient, spec: _ContainerSpec, language: Language
     ) -> _Sandbox:
         pool = self._pool(client, spec, language)
-        pool.wanted.set()
         if pool.ready:
             if pool.task is not None:
                 pool.full.clear()
@@ -398,8 +418,7 @@ class DockerExecutor:
         return task
 
     async def _remove(self, sandbox: _Sandbox) -> None:
-        with contextlib.suppress(OSError):
-            sandbox.sock.close()
+        _hang_up(sandbox)
         client: Any = self._client
         if client is None:
             client = await self._blocking(self._client_factory)
@@ -421,8 +440,9 @@ class DockerExecutor:
         loop = asyncio.get_running_loop()
         done_marker = f"\n{MAGIC.decode()}-done-{secrets.token_hex(16)}\n"
         await loop.sock_sendall(sandbox.sock, _request_bytes(language, request, done_marker))
-        # Closing stdin lets Docker end the attached stream when stdout and stderr end.
-        sandbox.sock.shutdown(socket.SHUT_WR)
+        # Waiting starts now, so that the exit is seen the moment Docker records it.
+        exited = loop.run_in_executor(self._waiters, client.api.wait, sandbox.id)
+        exited.add_done_callback(lambda done: done.cancelled() or done.exception())
         streams = _Streams(cap=limits.output_bytes, done_marker=done_marker.encode())
         killed: Status | None = None
         ready_at: float | None = None
@@ -458,26 +478,33 @@ class DockerExecutor:
             # The launcher has killed the program's leftovers, but the container is still up:
             # its cgroup counters can be read before it exits.
             usage = _CgroupUsage.read(sandbox.id)
-            with contextlib.suppress(docker.errors.APIError):
-                await self._blocking(api.kill, sandbox.id, signal=RELEASE_SIGNAL)
+            # Closing stdin releases the launcher, which then exits with the program's status.
+            with contextlib.suppress(OSError):
+                sandbox.sock.shutdown(socket.SHUT_WR)
         elif killed is not None:
+            # Hang up first: Docker would otherwise block writing output nobody reads, and the
+            # container could not finish dying until it gave up.
+            _hang_up(sandbox)
             with contextlib.suppress(docker.errors.APIError):
                 await self._blocking(api.kill, sandbox.id)
         try:
-            waited = await asyncio.wait_for(
-                self._blocking(api.wait, sandbox.id), timeout=GRACE_SECONDS
-            )
+            waited = await asyncio.wait_for(asyncio.shield(exited), timeout=EXIT_WAIT_SECONDS)
             container_status: int | None = int(waited["StatusCode"])
         except TimeoutError:
-            await self._blocking(api.kill, sandbox.id)
+            with contextlib.suppress(docker.errors.APIError):
+                await self._blocking(api.kill, sandbox.id)
             container_status = None
-        state = (await self._blocking(api.inspect_container, sandbox.id))["State"]
+        # Only a SIGKILL can be the OOM killer's; other endings need no inspection.
+        oom_killed = False
+        if container_status in (None, 128 + SIGKILL):
+            state = (await self._blocking(api.inspect_container, sandbox.id))["State"]
+            oom_killed = bool(state.get("OOMKilled"))
         return _result(
             language=language,
             streams=streams,
             killed=killed,
             container_status=container_status,
-            oom_killed=bool(state.get("OOMKilled")),
+            oom_killed=oom_killed,
             usage=usage,
             run_ms=round((ended_at - (ready_at or ended_at)) * 1000),
             sandbox_id=sandbox.id,
@@ -531,6 +558,16 @@ def _read_int(path: Path) -> int | None:
         return int(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _hang_up(sandbox: _Sandbox) -> None:
+    """Close the attached stream now (``shutdown``: the SDK's wrapper holds the socket too)."""
+    with contextlib.suppress(OSError):
+        sandbox.sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sandbox.attached.close()
+    with contextlib.suppress(OSError):
+        sandbox.sock.close()
 
 
 def _request_bytes(language: Language, request: RunRequest, done_marker: str) -> bytes:

@@ -12,14 +12,13 @@ The server speaks to it through the container's attached stdin and stdout, nothi
    if there is one (its output captured here, not passed through), then writes one frame to
    stdout: ``MAGIC``, a length, and JSON saying how compilation went. The program has not started
    yet, so nothing it prints can come before or inside that frame.
-   The server closes its side of stdin once the request is written.
 3. It forks the program with the container's stdout and stderr, an empty environment, and the run
    phase's rlimits. When the program exits, everything it left behind is killed, and the launcher
    writes the request's ``done_marker`` (a secret per run, which the program never saw) to
    stdout: that tells the server the run is over while the container is still up for the server
    to read its cgroup counters.
-4. When the server sends ``SIGUSR1``, the launcher exits with the program's status (its exit
-   code, or 128 + the signal that killed it), which the server reads with ``docker wait``.
+4. When the server closes stdin, the launcher exits with the program's status (its exit code,
+   or 128 + the signal that killed it), which the server reads with ``docker wait``.
 """
 
 from __future__ import annotations
@@ -48,8 +47,7 @@ COMPILE_ENV = {
     "LANG": "C.UTF-8",
 }
 PR_SET_DUMPABLE = 4
-RELEASE = signal.SIGUSR1
-# If the server never sends RELEASE (it died), the container ends by itself.
+# If the server never closes stdin (it died), the container ends by itself.
 RELEASE_TIMEOUT_SECONDS = 30.0
 
 
@@ -170,22 +168,18 @@ def run_program(header: dict[str, object]) -> int:
     return status
 
 
-def wait_for_release() -> None:
-    """Stay up until the server has read the cgroup counters and sends ``RELEASE``.
-
-    The signal is blocked, so it queues even for PID 1; one sent by the program while it ran is
-    discarded first (nothing else is left in the sandbox to send another).
-    """
-    while signal.sigtimedwait([RELEASE], 0) is not None:
-        pass
-    signal.sigtimedwait([RELEASE], RELEASE_TIMEOUT_SECONDS)
+def wait_for_stdin_to_close(timeout: float) -> None:
+    """Block until the server closes the container's stdin (or ``timeout`` passes)."""
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        if select.select([0], [], [], remaining)[0] and not os.read(0, 65536):
+            return
 
 
 def main() -> int:
     """Serve one request; the exit code is the program's status for ``docker wait``."""
     # Same-uid code may not ptrace or read the memory of a non-dumpable process.
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    signal.pthread_sigmask(signal.SIG_BLOCK, [RELEASE])
     try:
         if read_exact(len(MAGIC)) != MAGIC:
             raise ValueError("bad request magic")
@@ -216,7 +210,8 @@ def main() -> int:
             exit_code = os.WEXITSTATUS(wait_status)
     # The marker is a per-run secret from the request, so the program cannot have printed it.
     write_all(1, str(header["done_marker"]).encode())
-    wait_for_release()
+    # The program never held this stdin (its own is a file), so only the server can close it.
+    wait_for_stdin_to_close(RELEASE_TIMEOUT_SECONDS)
     return exit_code
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,6 +21,7 @@ import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
 
 from rivendell import crud
+from rivendell.components.browser_run import BrowserRunResult, browser_runner
 from rivendell.components.editor import code_editor
 from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
@@ -26,7 +29,7 @@ from rivendell.components.panels import panel, panel_group, resize_handle
 from rivendell.components.shortcut import run_shortcut
 from rivendell.db import session
 from rivendell.events import EventType, RoomEvent, bus
-from rivendell.executor.base import MAX_INPUT_BYTES
+from rivendell.executor.base import MAX_INPUT_BYTES, Limits
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
 from rivendell.layout import dead_end, page_frame
 from rivendell.markdown import MAX_MARKDOWN_CHARS, render_markdown
@@ -40,7 +43,7 @@ from rivendell.models import (
     first_error_message,
 )
 from rivendell.presence import get_presence
-from rivendell.runs import get_room_runner
+from rivendell.runs import BROWSER_LANGUAGES, BrowserOutcome, get_room_runner
 from rivendell.settings import get_settings
 from rivendell.state import IdentityState
 
@@ -88,6 +91,8 @@ class RunView:
     id: int = 0
     active: bool = False
     by: str = ""
+    by_id: int = 0
+    in_browser: bool = False
     where: str = ""
     language: str = ""
     status: str = ""
@@ -120,6 +125,8 @@ def _run_view(run: Run, by: str) -> RunView:
         id=run.id or 0,
         active=run.status == RunStatus.RUNNING,
         by=by,
+        by_id=run.participant_id or 0,
+        in_browser=run.runner == Runner.BROWSER,
         where=where,
         language=language.name if language else run.language,
         status=run.status.value,
@@ -222,6 +229,11 @@ class RoomState(rx.SharedState):
         return language.monaco if language else "plaintext"
 
     @rx.var
+    def runs_in_browser(self) -> bool:
+        """Whether the room's language can run in a participant's browser."""
+        return self.language in BROWSER_LANGUAGES
+
+    @rx.var
     def online_count(self) -> int:
         """How many participants are online."""
         return sum(1 for p in self.participants if p.online)
@@ -283,6 +295,8 @@ class RoomPageState(rx.State):
     problem_draft: str = ""
     problem_error: str = ""
     stdin: str = ""
+    # What this browser's runner is asked to do (rivendell.components.browser_run), as JSON.
+    browser_request: str = ""
     _interview_id: str = ""
 
     @rx.var
@@ -443,6 +457,62 @@ class RoomPageState(rx.State):
         try:
             await get_room_runner().run_on_server(
                 interview_id=interview_id, token=token, stdin=stdin
+            )
+        except crud.Error as error:
+            return rx.toast.error(str(error))
+
+    @rx.event
+    async def run_in_browser(self):
+        """Run the room's code in this browser (Python, JavaScript); the room sees it run."""
+        if not self.joined:
+            return
+        try:
+            run = await get_room_runner().start_in_browser(
+                interview_id=self._interview_id, token=self.seat_token, stdin=self.stdin
+            )
+        except crud.Error as error:
+            return rx.toast.error(str(error))
+        limits = Limits()
+        self.browser_request = json.dumps(
+            {
+                "id": f"run-{run.id}",
+                "action": "run",
+                "language": run.language,
+                "room": self._interview_id,
+                "stdin": self.stdin,
+                "timeout_ms": int(limits.wall_seconds * 1000),
+                "output_limit_bytes": limits.output_bytes,
+            }
+        )
+
+    @rx.event
+    def stop_browser_run(self):
+        """End this browser's run (it then reports itself stopped)."""
+        self.browser_request = json.dumps({"id": secrets.token_hex(8), "action": "stop"})
+
+    @rx.event
+    async def browser_run_finished(self, result: BrowserRunResult):
+        """Record what this browser's run did; the whole room sees its output."""
+        try:
+            run_id = int(str(result.get("id", "")).removeprefix("run-"))
+            exit_code = result.get("exit_code")
+            outcome = BrowserOutcome(
+                status=str(result.get("status", "error")),
+                stdout=str(result.get("stdout", "")),
+                stderr=str(result.get("stderr", "")),
+                exit_code=int(exit_code) if exit_code is not None else None,
+                duration_ms=int(result.get("duration_ms", 0)),
+                runtime=str(result.get("runtime", "")),
+            )
+        except (TypeError, ValueError):
+            logger.warning("room %s: a malformed browser run result", self._interview_id)
+            return
+        try:
+            await get_room_runner().finish_in_browser(
+                interview_id=self._interview_id,
+                token=self.seat_token,
+                run_id=run_id,
+                outcome=outcome,
             )
         except crud.Error as error:
             return rx.toast.error(str(error))
@@ -738,6 +808,32 @@ def output_panel() -> rx.Component:
         rx.hstack(
             rx.heading("Output", size="3", as_="h2"),
             rx.spacer(),
+            rx.cond(
+                run.active & run.in_browser & (run.by_id == RoomPageState.participant_id),
+                rx.button(
+                    rx.icon("square", size=12),
+                    "Stop",
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=RoomPageState.stop_browser_run,
+                ),
+            ),
+            rx.cond(
+                RoomState.runs_in_browser,
+                rx.tooltip(
+                    rx.button(
+                        rx.icon("globe", size=14),
+                        "Run in browser",
+                        size="1",
+                        variant="soft",
+                        disabled=run.active | ~RoomPageState.joined,
+                        on_click=RoomPageState.run_in_browser,
+                    ),
+                    content="Run in your own browser (Pyodide or a Web Worker); everyone sees "
+                    "the output",
+                ),
+            ),
             rx.tooltip(
                 rx.button(
                     rx.cond(run.active, rx.spinner(size="1"), rx.icon("play", size=14)),
@@ -748,6 +844,7 @@ def output_panel() -> rx.Component:
                 ),
                 content="Run on the server (Ctrl+Enter or ⌘+Enter)",
             ),
+            spacing="2",
             width="100%",
             align="center",
         ),
@@ -787,6 +884,9 @@ def output_panel() -> rx.Component:
             wrap="wrap",
         ),
         run_shortcut(enabled=RoomPageState.joined & ~run.active, on_press=RoomPageState.run_code),
+        browser_runner(
+            request=RoomPageState.browser_request, on_result=RoomPageState.browser_run_finished
+        ),
         role="region",
         aria_label="Output",
         class_name="rivendell-pane",

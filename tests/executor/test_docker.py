@@ -27,7 +27,7 @@ async def test_smoke_program_prints_ok(
     assert (result.status, result.stdout, result.exit_code) == (Status.OK, "OK\n", 0), result
     assert result.image == language.image_tag
     assert result.language_version == language.version
-    assert_nothing_left(docker_client, executor, result)
+    await assert_nothing_left(docker_client, executor, result)
 
 
 STDIN_ECHO = {
@@ -164,7 +164,7 @@ async def test_warm_pool_serves_runs_and_is_refilled_never_reused(
             result = await executor.run(RunRequest(language="python", code='print("OK")'))
             assert result.status is Status.OK
             assert result.sandbox_id in warm
-            assert result.sandbox_id not in labelled_containers(docker_client, instance)
+            await assert_nothing_left(docker_client, executor, result)
             await executor.wait_until_warm()
             refilled = set(labelled_containers(docker_client, instance))
             again = await executor.run(RunRequest(language="python", code='print("OK")'))
@@ -198,3 +198,10 @@ async def test_unreachable_engine_gives_a_clear_message() -> None:
         assert not await executor.available()
         with pytest.raises(ExecutorUnavailable, match="server-side execution unavailable"):
             await executor.run(RunRequest(language="python", code="print(1)"))
+
+
+@pytest.mark.docker
+async def test_program_starts_with_no_signal_blocked(executor: DockerExecutor) -> None:
+    code = 'print(open("/proc/self/status").read().split("SigBlk:")[1].split()[0])'
+    result = await executor.run(RunRequest(language="python", code=code))
+    assert result.stdout == "0000000000000000\n"
