@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from rivendell.api import docs, health, sessions
-from rivendell.api.errors import BodySizeLimit, install_error_handlers
+from rivendell.api.errors import ApiError, BodySizeLimit, install_error_handlers
 from rivendell.api.stream import stream_events
 
 __all__ = ["OPENAPI_URL", "create_api"]
@@ -39,4 +39,16 @@ def create_api() -> FastAPI:
     api.include_router(docs.router)
     api.mount(docs.ASSETS_PATH, docs.assets, name="docs-assets")
     api.add_api_websocket_route("/ws/sessions/{session_id}", stream_events)
+    # Last of the API's routes: any other path under /api/ (an id holding "/" or a newline, a
+    # typo) answers in the API's JSON, not with the Reflex app's plain-text 404.
+    api.add_api_route(
+        "/api/{path:path}",
+        _unknown_route,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
     return api
+
+
+async def _unknown_route(path: str) -> None:
+    raise ApiError("not_found", f"no such API route: /api/{path[:200]}")

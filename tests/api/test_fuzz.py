@@ -53,7 +53,11 @@ def _fuzz(operation, base_url: str, examples: int) -> int:
         nonlocal calls
         calls += 1
         response = case.call(base_url=base_url, timeout=60)
-        case.validate_response(response, checks=CHECKS)
+        # Readiness answers a documented 503 when a dependency (Docker) is down: its job.
+        health = operation.path == "/api/v1/health" and response.status_code == 503
+        case.validate_response(
+            response, checks=[c for c in CHECKS if not (health and c is not_a_server_error)]
+        )
 
     fuzz()
     return calls
