@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
 import secrets
-from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import insert, update
+import sqlalchemy
+from sqlalchemy import delete, insert, or_, update
 from sqlmodel import Session, col, func, select
 
 from rivendell.executor.languages import get_language
 from rivendell.markdown import MAX_MARKDOWN_CHARS
 from rivendell.models import (
     PALETTE,
+    CleanupRun,
     Document,
     Interview,
     InterviewCreate,
+    InterviewSummary,
     Participant,
     ParticipantCreate,
     Role,
@@ -36,23 +40,35 @@ from rivendell.models import (
 
 __all__ = [
     "Busy",
+    "Ended",
     "Error",
     "Forbidden",
     "Invalid",
     "NotFound",
+    "Unauthorized",
     "create_interview",
+    "delete_ended_interviews",
+    "delete_interviews",
+    "end_idle_interviews",
+    "end_interview",
+    "end_interviews",
     "finish_run",
+    "get_interview",
     "get_live_interview",
     "get_member",
     "hash_token",
+    "is_admin",
     "is_closed",
     "join_interview",
+    "last_cleanup",
+    "list_interviews",
     "list_participants",
     "list_runs",
     "load_document",
     "new_interview_id",
     "new_token",
     "participant_for_token",
+    "record_cleanup",
     "save_documents",
     "start_run",
     "update_language",
@@ -72,6 +88,14 @@ class NotFound(Error, LookupError):
 
 class Forbidden(Error, PermissionError):
     """The caller is in the room but may not do this."""
+
+
+class Unauthorized(Forbidden):
+    """The token is missing or belongs to no one here (the caller is not in the room)."""
+
+
+class Ended(NotFound):
+    """The interview ended or expired: it is read-only from then on."""
 
 
 class Invalid(Error, ValueError):
@@ -192,16 +216,29 @@ def _touch(*, db: Session, interview: Interview) -> Interview:
     return interview
 
 
+def get_interview(*, db: Session, interview_id: str) -> Interview | None:
+    """The interview with this id, live, ended or expired; ``None`` when unknown (or deleted)."""
+    if not interview_id or len(interview_id) > 64:
+        return None
+    return db.get(Interview, interview_id)
+
+
 def get_member(
     *, db: Session, interview_id: str, token: str, ttl: timedelta
 ) -> tuple[Interview, Participant]:
-    """The live interview and the participant holding ``token`` in it; raises otherwise."""
+    """The live interview and the participant holding ``token`` in it; raises otherwise.
+
+    ``Ended`` (a ``NotFound``) when the interview is over; ``Unauthorized`` (a ``Forbidden``)
+    when the token seats no one in it.
+    """
     interview = get_live_interview(db=db, interview_id=interview_id, ttl=ttl)
     if interview is None:
+        if get_interview(db=db, interview_id=interview_id) is not None:
+            raise Ended("this interview has ended: it is read-only")
         raise NotFound("interview not found")
     participant = participant_for_token(db=db, interview_id=interview_id, token=token)
     if participant is None:
-        raise Forbidden("you are not a participant of this interview")
+        raise Unauthorized("you are not a participant of this interview")
     return interview, participant
 
 
@@ -369,3 +406,208 @@ def list_runs(*, db: Session, interview_id: str, limit: int = 20) -> list[tuple[
         .limit(limit)
     )
     return [(run, name or "Someone") for run, name in db.exec(statement)]
+
+
+def is_admin(*, token: str, admin_token: str) -> bool:
+    """Whether ``token`` is the admin token (compared in constant time)."""
+    if not token or not admin_token or len(token) > 256:
+        return False
+    return hmac.compare_digest(token.encode(), admin_token.encode())
+
+
+def _require_admin(*, token: str, admin_token: str) -> None:
+    if not is_admin(token=token, admin_token=admin_token):
+        raise Unauthorized("this needs the admin token")
+
+
+def _end(*, db: Session, interviews: Sequence[Interview]) -> list[str]:
+    now = utcnow()
+    for interview in interviews:
+        interview.ended_at = now
+        db.add(interview)
+    db.commit()
+    return [interview.id for interview in interviews]
+
+
+def end_interview(*, db: Session, interview_id: str, token: str, admin_token: str) -> Interview:
+    """End an interview for good: its interviewer or the admin may. It stays readable."""
+    interview = get_interview(db=db, interview_id=interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
+    if not is_admin(token=token, admin_token=admin_token):
+        participant = participant_for_token(db=db, interview_id=interview_id, token=token)
+        if participant is None:
+            raise Unauthorized("you are not a participant of this interview")
+        if participant.role != Role.INTERVIEWER:
+            raise Forbidden("only the interviewer (or the admin) can end the interview")
+    if interview.ended_at is not None:
+        raise Ended("this interview has already ended")
+    _end(db=db, interviews=[interview])
+    logger.info("interview %s ended", interview_id)
+    return interview
+
+
+def end_interviews(
+    *, db: Session, interview_ids: Sequence[str], token: str, admin_token: str
+) -> list[str]:
+    """End several interviews at once (admin only); returns the ids that were still going."""
+    _require_admin(token=token, admin_token=admin_token)
+    going = db.exec(
+        select(Interview).where(
+            col(Interview.id).in_(list(interview_ids)), col(Interview.ended_at).is_(None)
+        )
+    ).all()
+    ended = _end(db=db, interviews=going)
+    logger.info("admin ended %d interviews", len(ended))
+    return ended
+
+
+def delete_interviews(
+    *, db: Session, interview_ids: Sequence[str], token: str, admin_token: str
+) -> list[str]:
+    """Delete interviews with everything in them (admin only); returns the ids deleted."""
+    _require_admin(token=token, admin_token=admin_token)
+    deleted = _delete(db=db, interview_ids=list(interview_ids))
+    logger.info("admin deleted %d interviews", len(deleted))
+    return deleted
+
+
+def _delete(*, db: Session, interview_ids: list[str]) -> list[str]:
+    found = list(db.exec(select(Interview.id).where(col(Interview.id).in_(interview_ids))))
+    if not found:
+        return []
+    # Children first and explicitly: SQLite enforces ON DELETE CASCADE only with its pragma on,
+    # and a database opened by another tool may not have it.
+    for table in (Run, Document, Participant):
+        db.execute(delete(table).where(col(table.interview_id).in_(found)))
+    db.execute(delete(Interview).where(col(Interview.id).in_(found)))
+    db.commit()
+    return found
+
+
+def end_idle_interviews(*, db: Session, idle_since: datetime) -> list[str]:
+    """End every interview untouched since ``idle_since`` (the cleanup's first step)."""
+    idle = db.exec(
+        select(Interview).where(
+            col(Interview.ended_at).is_(None), col(Interview.updated_at) < idle_since
+        )
+    ).all()
+    return _end(db=db, interviews=idle)
+
+
+def delete_ended_interviews(*, db: Session, ended_before: datetime) -> list[str]:
+    """Delete every interview that ended before ``ended_before`` (the cleanup's second step)."""
+    ids = list(db.exec(select(Interview.id).where(col(Interview.ended_at) < ended_before)))
+    return _delete(db=db, interview_ids=ids)
+
+
+InterviewFilter = Literal["all", "active", "ended"]
+MAX_PAGE = 200
+MAX_SEARCH_CHARS = 120
+
+
+def _escape_like(text: str) -> str:
+    # A title search is a substring match: the user's % and _ are literal characters.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_interviews(
+    *,
+    db: Session,
+    token: str,
+    admin_token: str,
+    status: InterviewFilter = "all",
+    search: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[InterviewSummary], int]:
+    """A page of interviews, most recently active first, and how many match (admin only).
+
+    ``active`` means not ended (an idle one stays active until the cleanup ends it).
+    """
+    _require_admin(token=token, admin_token=admin_token)
+    conditions: list[Any] = []
+    if status == "active":
+        conditions.append(col(Interview.ended_at).is_(None))
+    elif status == "ended":
+        conditions.append(col(Interview.ended_at).is_not(None))
+    if search := search.strip()[:MAX_SEARCH_CHARS]:
+        pattern = "%" + _escape_like(search) + "%"
+        conditions.append(
+            or_(
+                col(Interview.title).ilike(pattern, escape="\\"),
+                col(Interview.id).ilike(pattern, escape="\\"),
+            )
+        )
+    total = db.exec(select(func.count()).select_from(Interview).where(*conditions)).one()
+    participants = (
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.interview_id == Interview.id)
+        .scalar_subquery()
+    )
+    runs = select(func.count()).select_from(Run).where(Run.interview_id == Interview.id)
+    run_bytes = (
+        select(
+            func.coalesce(
+                func.sum(func.length(Run.code) + func.length(Run.stdout) + func.length(Run.stderr)),
+                0,
+            )
+        )
+        .where(Run.interview_id == Interview.id)
+        .scalar_subquery()
+    )
+    document_bytes = (
+        select(func.coalesce(func.sum(func.length(Document.state)), 0))
+        .where(Document.interview_id == Interview.id)
+        .scalar_subquery()
+    )
+    # Nine columns: past sqlmodel's typed ``select`` overloads, so SQLAlchemy's own.
+    statement = (
+        sqlalchemy.select(
+            col(Interview.id),
+            col(Interview.title),
+            col(Interview.language),
+            col(Interview.created_at),
+            col(Interview.updated_at),
+            col(Interview.ended_at),
+            participants,
+            runs.scalar_subquery(),
+            func.length(Interview.problem_markdown)
+            + func.length(Interview.code)
+            + run_bytes
+            + document_bytes,
+        )
+        .where(*conditions)
+        .order_by(col(Interview.updated_at).desc(), col(Interview.id))
+        .limit(max(1, min(limit, MAX_PAGE)))
+        .offset(max(0, offset))
+    )
+    rows = [
+        InterviewSummary(
+            id=row[0],
+            title=row[1],
+            language=row[2],
+            created_at=row[3],
+            updated_at=row[4],
+            ended_at=row[5],
+            participants=int(row[6] or 0),
+            runs=int(row[7] or 0),
+            size_bytes=int(row[8] or 0),
+        )
+        for row in db.execute(statement)
+    ]
+    return rows, int(total)
+
+
+def record_cleanup(*, db: Session, report: CleanupRun) -> CleanupRun:
+    """Keep what a cleanup pass did (the admin page shows the latest)."""
+    db.add(report)
+    db.commit()
+    db.refresh(report)
+    return report
+
+
+def last_cleanup(*, db: Session) -> CleanupRun | None:
+    """The most recent cleanup pass, on any instance."""
+    return db.exec(select(CleanupRun).order_by(col(CleanupRun.id).desc()).limit(1)).first()

@@ -21,15 +21,18 @@ __all__ = [
     "MAX_CODE_CHARS",
     "MAX_NAME_CHARS",
     "MAX_TITLE_CHARS",
+    "CleanupRun",
     "Document",
     "Interview",
     "InterviewCreate",
     "InterviewPublic",
+    "InterviewSummary",
     "Participant",
     "ParticipantCreate",
     "ParticipantPublic",
     "Role",
     "Run",
+    "RunPublic",
     "RunStatus",
     "Runner",
     "first_error_message",
@@ -245,3 +248,48 @@ class InterviewPublic(SQLModel):
     created_at: datetime
     updated_at: datetime
     ended_at: datetime | None
+
+
+class RunPublic(SQLModel):
+    """A run as everyone in the room (and the API) sees it."""
+
+    id: int
+    runner: Runner
+    language: str
+    status: RunStatus
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    duration_ms: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    details: dict[str, Any]
+
+
+class InterviewSummary(SQLModel):
+    """One row of the admin's list of interviews: no statement, no code, no token."""
+
+    id: str
+    title: str
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    participants: int
+    runs: int
+    size_bytes: int
+
+
+class CleanupRun(SQLModel, table=True):
+    """What one pass of the automatic cleanup did (kept in the database: with several
+    instances, the one that ran it is not necessarily the one the admin page is served by)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance: str = Field(max_length=128)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = Field(default=None)
+    ended: int = Field(default=0)
+    deleted: int = Field(default=0)
+    presence_dropped: int = Field(default=0)
+    containers_removed: int = Field(default=0)
+    error: str = Field(default="")

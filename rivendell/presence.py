@@ -48,6 +48,16 @@ class Presence:
         gone = [self._remove(client) for client in stale]
         return [seat for seat in gone if seat is not None]
 
+    def drop_room(self, interview_id: str) -> list[Seat]:
+        """Forget every page of a room that is gone (ended or deleted); the seats dropped."""
+        clients = [c for c, seat in self._seat_of.items() if seat[0] == interview_id]
+        gone = [self._remove(client) for client in clients]
+        return [seat for seat in gone if seat is not None]
+
+    def rooms(self) -> set[str]:
+        """The ids of the interviews someone is online in."""
+        return set(self._rooms)
+
     def online(self, interview_id: str) -> set[int]:
         """The ids of the participants of this interview who are online."""
         return set(self._rooms.get(interview_id, {}))

@@ -14,14 +14,18 @@ import reflex as rx
 
 from rivendell import db
 from rivendell.api import create_api
+from rivendell.cleanup import cleanup_loop
 from rivendell.collab import get_collab_server
 from rivendell.events import EventType, RoomEvent, bus
+from rivendell.pages.admin import ROUTE as ADMIN_ROUTE
+from rivendell.pages.admin import AdminState, admin_page
 from rivendell.pages.index import index_page
 from rivendell.pages.not_found import not_found_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
 from rivendell.presence import get_presence
 from rivendell.runs import get_room_runner
+from rivendell.settings import DEFAULT_ADMIN_TOKEN_FILE, get_admin_token, get_settings
 
 logger = logging.getLogger("rivendell")
 
@@ -36,6 +40,7 @@ app.add_page(not_found_page, route="404", title="Not found · Rivendell")
 app.add_page(
     room_page, route=ROOM_ROUTE, title="Interview · Rivendell", on_load=RoomState.open_room
 )
+app.add_page(admin_page, route=ADMIN_ROUTE, title="Admin · Rivendell", on_load=AdminState.open)
 
 
 @app.register_lifespan_task
@@ -111,3 +116,21 @@ async def presence_watch() -> AsyncIterator[None]:
         sweeper.cancel()
         if namespace is not None and original_disconnect is not None:
             namespace.on_disconnect = original_disconnect  # type: ignore[method-assign]
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def cleanup() -> AsyncIterator[None]:
+    """End idle interviews, delete ended ones, drop stale presence and lost sandboxes."""
+    if get_settings().admin_token is None:
+        get_admin_token()  # made now, not on the first visit, so the file is there to read
+        logger.warning(
+            "admin page: /admin, with the development token in %s", DEFAULT_ADMIN_TOKEN_FILE
+        )
+    task = asyncio.create_task(cleanup_loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -33,6 +33,7 @@ from rivendell.executor.base import (
     capped_text,
 )
 from rivendell.models import Run, Runner, RunStatus
+from rivendell.ratelimit import check_run
 from rivendell.settings import get_settings
 
 __all__ = ["BROWSER_LANGUAGES", "BrowserOutcome", "RoomRunner", "get_room_runner"]
@@ -86,13 +87,26 @@ class RoomRunner:
     ) -> None:
         await self.executor.__aexit__(exc_type, exc, traceback)
 
-    async def run_on_server(self, *, interview_id: str, token: str, stdin: str) -> Run:
+    async def run_on_server(
+        self,
+        *,
+        interview_id: str,
+        token: str,
+        stdin: str,
+        code: str | None = None,
+        language: str | None = None,
+        client: str | None = None,
+    ) -> Run:
         """Run the room's code in a sandbox as the participant holding ``token``.
 
+        ``code`` and ``language`` default to the room's (the API may send its own); ``client``
+        identifies the caller for the per-client rate limit (the room's limit always applies).
         Raises ``crud.Busy`` while another run goes on, ``crud.Invalid`` for code or input
-        the sandbox refuses, ``crud.Forbidden`` / ``crud.NotFound`` for a bad seat.
+        the sandbox refuses, ``crud.Forbidden`` / ``crud.NotFound`` for a bad seat,
+        ``RateLimited`` when the room or the client ran too often.
         """
-        run = await self._start(interview_id, token, Runner.SERVER, stdin)
+        await check_run(interview_id=interview_id, client=client)
+        run = await self._start(interview_id, token, Runner.SERVER, stdin, code, language)
         try:
             result = await self.executor.run(RunRequest(run.language, run.code, stdin))
         except ExecutorUnavailable as error:
@@ -166,8 +180,16 @@ class RoomRunner:
             },
         )
 
-    async def _start(self, interview_id: str, token: str, runner: Runner, stdin: str) -> Run:
-        live_code = self._code_of(interview_id)
+    async def _start(
+        self,
+        interview_id: str,
+        token: str,
+        runner: Runner,
+        stdin: str,
+        given_code: str | None = None,
+        language: str | None = None,
+    ) -> Run:
+        live_code = self._code_of(interview_id) if given_code is None else given_code
 
         def start() -> Run:
             with session() as db:
@@ -186,6 +208,7 @@ class RoomRunner:
                     runner=runner,
                     code=code,
                     stdin=stdin,
+                    language=language,
                 )
                 return run
 

@@ -7,17 +7,26 @@ Everything else is ``RIVENDELL_*``.
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "sqlalchemy_url"]
+__all__ = ["Settings", "get_admin_token", "get_settings", "sqlalchemy_url"]
+
+logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'rivendell.db'}"
+DEFAULT_ADMIN_TOKEN_FILE = PROJECT_ROOT / "data" / "admin-token"
+# Values people paste from examples; outside development they are refused like no token at all.
+PLACEHOLDER_ADMIN_TOKENS = frozenset({"changeme", "change-me", "admin", "secret", "token", "xxx"})
+MIN_ADMIN_TOKEN_CHARS = 16
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -70,6 +79,47 @@ class Settings(BaseSettings):
         "distinct names (a restart removes its own leftovers).",
     )
 
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start without a real admin token.",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the admin page and the API's admin calls. Unset in "
+        "development: one is generated into data/admin-token. Required in production.",
+    )
+    cleanup_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often the cleanup task looks for idle interviews."
+    )
+    ended_retention_hours: float = Field(
+        default=1.0,
+        ge=0,
+        description="An ended interview stays readable (admin page, API) this long, then the "
+        "cleanup deletes it.",
+    )
+    rate_create_per_minute: int = Field(
+        default=20, ge=1, description="Interviews one client may create per minute."
+    )
+    rate_runs_per_client_per_minute: int = Field(
+        default=30, ge=1, description="Runs one client may start per minute (all rooms)."
+    )
+    rate_runs_per_room_per_minute: int = Field(
+        default=20, ge=1, description="Runs one room may start per minute (everyone in it)."
+    )
+
+    @model_validator(mode="after")
+    def _admin_token_outside_development(self) -> Self:
+        if self.environment == "development":
+            return self
+        token = self.admin_token.get_secret_value() if self.admin_token else ""
+        if token.strip().lower() in PLACEHOLDER_ADMIN_TOKENS or len(token) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(
+                "RIVENDELL_ADMIN_TOKEN must be set to a secret of at least "
+                f"{MIN_ADMIN_TOKEN_CHARS} characters when RIVENDELL_ENVIRONMENT=production "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, url: str) -> str:
@@ -85,3 +135,25 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+@lru_cache
+def get_admin_token(token_file: Path = DEFAULT_ADMIN_TOKEN_FILE) -> str:
+    """The admin token: ``RIVENDELL_ADMIN_TOKEN``, or in development the one in ``token_file``.
+
+    A development server without a configured token makes one on first start and keeps it in
+    ``data/admin-token`` (readable by its owner only), so ``make run`` needs no set-up and the
+    token survives restarts. Production never gets here without a configured one.
+    """
+    configured = get_settings().admin_token
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
+    if token_file.exists() and (stored := token_file.read_text().strip()):
+        return stored
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token + "\n")
+    logger.warning("development admin token generated in %s", token_file)
+    return token

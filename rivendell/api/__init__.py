@@ -1,15 +1,54 @@
-"""HTTP routes mounted beside the Reflex app on the same port."""
+"""The HTTP surface beside the Reflex app, on the same port: REST v1, its docs, the event stream
+and the health checks. ``create_api()`` builds it; Reflex mounts its own routes under it.
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.routing import Route
+from fastapi import FastAPI
 
-from rivendell.api.health import liveness
+from rivendell.api import docs, health, sessions
+from rivendell.api.errors import ApiError, BodySizeLimit, install_error_handlers
+from rivendell.api.stream import stream_events
 
-__all__ = ["create_api"]
+__all__ = ["OPENAPI_URL", "create_api"]
+
+OPENAPI_URL = "/api/v1/openapi.json"
 
 
-def create_api() -> Starlette:
-    """The Starlette app Reflex mounts its own routes under."""
-    return Starlette(routes=[Route("/health", liveness, methods=["GET"])])
+def create_api() -> FastAPI:
+    """The FastAPI app: its routes first, then (added by Reflex) everything of the Reflex app."""
+    api = FastAPI(
+        title="Rivendell API",
+        version="1.0.0",
+        summary="Create and drive live coding interviews.",
+        description=(
+            "Interviews are called sessions here. Tokens go in `Authorization: Bearer …`: "
+            "the creator's (from create), a participant's (from join) or the admin token. "
+            'Errors are `{"code", "message"}` with a stable code. Live events: '
+            "`WS /ws/sessions/{id}?token=…`."
+        ),
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(api)
+    api.add_middleware(BodySizeLimit)
+    api.add_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
+    api.include_router(health.router)
+    api.include_router(sessions.router)
+    api.include_router(docs.router)
+    api.mount(docs.ASSETS_PATH, docs.assets, name="docs-assets")
+    api.add_api_websocket_route("/ws/sessions/{session_id}", stream_events)
+    # Last of the API's routes: any other path under /api/ (an id holding "/" or a newline, a
+    # typo) answers in the API's JSON, not with the Reflex app's plain-text 404.
+    api.add_api_route(
+        "/api/{path:path}",
+        _unknown_route,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    return api
+
+
+async def _unknown_route(path: str) -> None:
+    raise ApiError("not_found", f"no such API route: /api/{path[:200]}")

@@ -42,7 +42,7 @@ from rivendell.executor.base import (
 )
 from rivendell.executor.languages import Language, languages, runnable_language
 
-__all__ = ["LABEL", "DockerExecutor", "remove_orphans"]
+__all__ = ["LABEL", "DockerExecutor", "remove_finished", "remove_orphans"]
 
 log = logging.getLogger(__name__)
 
@@ -697,5 +697,27 @@ def remove_orphans(*, instance: str | None = None) -> int:
     client = _client_from_env()
     try:
         return _remove_labelled(client, instance)
+    finally:
+        client.close()
+
+
+def remove_finished(*, older_than_seconds: float) -> int:
+    """Remove sandbox containers of any instance that stopped (or never started) more than
+    ``older_than_seconds`` ago: a live executor removes its own at once, so these were lost
+    (a crash, a failed removal). Waiting pooled sandboxes and running ones are left alone.
+    How many were removed."""
+    client = _client_from_env()
+    try:
+        found = client.api.containers(
+            all=True, filters={"label": [LABEL], "status": ["exited", "dead", "created"]}
+        )
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for container in found:
+            if int(container.get("Created", 0)) < cutoff:
+                with contextlib.suppress(docker.errors.NotFound):
+                    client.api.remove_container(container["Id"], force=True)
+                    removed += 1
+        return removed
     finally:
         client.close()

@@ -208,6 +208,8 @@ class RoomState(rx.SharedState):
     # The newest run (going on, or the last one to finish) and the recent history.
     run: RunView = RunView()
     runs: list[RunView] = []
+    # Set when the interview ends while the room is open: everyone sees it is over, at once.
+    ended: bool = False
     # The server's mirror of the shared document (Run, the API and the admin page read it);
     # backend-only: browsers get the code from the document itself, never through this state.
     _code: str = ""
@@ -263,6 +265,9 @@ async def refresh_room(app: rx.App, event: RoomEvent) -> None:
         return
     snapshot = await asyncio.to_thread(load_snapshot, event.interview_id)
     if snapshot is None:
+        if event.type == EventType.SESSION_ENDED:
+            async with app.modify_state(token) as root:
+                (await root.get_state(RoomState)).ended = True
         return
     async with app.modify_state(token) as root:
         room = await root.get_state(RoomState)
@@ -993,6 +998,14 @@ def not_found_view() -> rx.Component:
     )
 
 
+def ended_view() -> rx.Component:
+    """The room after its interview ended (by its interviewer, the admin or the cleanup)."""
+    return dead_end(
+        "Interview ended",
+        "This interview is over: nothing in it can change any more. Thank you for taking part.",
+    )
+
+
 def room_view() -> rx.Component:
     """The room once this browser has a seat."""
     return rx.vstack(
@@ -1033,8 +1046,12 @@ def room_page() -> rx.Component:
         ~RoomPageState.loaded,
         rx.center(rx.spinner(size="3"), height="100%"),
         rx.cond(
-            RoomPageState.not_found,
-            not_found_view(),
-            rx.cond(RoomPageState.joined, room_view(), join_form()),
+            RoomState.ended,
+            ended_view(),
+            rx.cond(
+                RoomPageState.not_found,
+                not_found_view(),
+                rx.cond(RoomPageState.joined, room_view(), join_form()),
+            ),
         ),
     )

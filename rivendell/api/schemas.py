@@ -1,0 +1,145 @@
+"""The shapes the REST API accepts and answers with (the OpenAPI schema is generated from them).
+
+The names in them are a contract with integrators: fields may be added, none renamed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from rivendell.executor.base import MAX_INPUT_BYTES
+from rivendell.markdown import MAX_MARKDOWN_CHARS
+from rivendell.models import Role, Runner, RunStatus
+
+__all__ = [
+    "Execute",
+    "JoinRequest",
+    "JoinResult",
+    "Page",
+    "ParticipantOut",
+    "ProblemUpdate",
+    "RunOut",
+    "SessionCreated",
+    "SessionOut",
+    "SessionStatus",
+    "SessionSummaryOut",
+]
+
+
+class SessionStatus(StrEnum):
+    """Where an interview stands: going on, idle past the TTL, or over."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    ENDED = "ended"
+
+
+class ProblemUpdate(BaseModel):
+    """The new problem statement, in Markdown."""
+
+    markdown: str = Field(max_length=MAX_MARKDOWN_CHARS * 4)
+
+
+class JoinRequest(BaseModel):
+    """Who joins."""
+
+    name: str = Field(max_length=400)
+
+
+class Execute(BaseModel):
+    """A program to run; every field defaults to the room's (its language, its current code)."""
+
+    language: str | None = Field(default=None, max_length=64)
+    code: str | None = Field(default=None, max_length=MAX_INPUT_BYTES * 2)
+    stdin: str = Field(default="", max_length=MAX_INPUT_BYTES * 2)
+
+
+class ParticipantOut(BaseModel):
+    """Someone in the room (never their token)."""
+
+    id: int
+    name: str
+    role: Role
+    color: str
+    online: bool
+
+
+class RunOut(BaseModel):
+    """A run and how it ended."""
+
+    run_id: int
+    status: RunStatus
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    duration_ms: int | None
+    language: str
+    runner: Runner
+    started_at: datetime
+    finished_at: datetime | None
+    details: dict[str, Any]
+
+
+class SessionOut(BaseModel):
+    """An interview as anyone holding its link sees it."""
+
+    id: str
+    url: str
+    title: str
+    language: str
+    problem_markdown: str
+    code: str
+    status: SessionStatus
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    participants: list[ParticipantOut]
+    last_run: RunOut | None
+
+
+class SessionCreated(SessionOut):
+    """A new interview and its creator's seat: the token is shown this once."""
+
+    creator_token: str
+    creator_participant_id: int
+
+
+class SessionSummaryOut(BaseModel):
+    """One interview in a list: no statement, no code, no token."""
+
+    id: str
+    url: str
+    title: str
+    language: str
+    status: SessionStatus
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    participants: int
+    participants_online: int
+    runs: int
+    size_bytes: int
+
+
+class Page(BaseModel):
+    """One page of a list."""
+
+    items: list[SessionSummaryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class JoinResult(BaseModel):
+    """The seat just taken: the token is shown this once."""
+
+    participant_id: int
+    token: str
+    role: Role
+
+
+StatusFilter = Literal["all", "active", "ended"]
