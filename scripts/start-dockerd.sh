@@ -13,7 +13,8 @@ command -v dockerd >/dev/null || { echo "dockerd is not installed (apt-get insta
 
 # No iptables and no bridge: sandboxes run with --network none, so the engine needs neither, and
 # leaving them out keeps the engine from rewriting the host's firewall.
-nohup dockerd --storage-driver=overlay2 --iptables=false --bridge=none >"$LOG" 2>&1 &
+# setsid: the engine must outlive the shell (and process group) that started it.
+setsid nohup dockerd --storage-driver=overlay2 --iptables=false --bridge=none >"$LOG" 2>&1 </dev/null &
 
 for _ in $(seq 1 60); do
   if [ -S "$SOCKET" ] && docker info >/dev/null 2>&1; then
