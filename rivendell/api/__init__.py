@@ -5,6 +5,7 @@ and the health checks. ``create_api()`` builds it; Reflex mounts its own routes 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from rivendell.api import docs, health, sessions
 from rivendell.api.errors import ApiError, BodySizeLimit, install_error_handlers
@@ -13,6 +14,16 @@ from rivendell.api.stream import stream_events
 __all__ = ["OPENAPI_URL", "create_api"]
 
 OPENAPI_URL = "/api/v1/openapi.json"
+
+
+class _AnyPath(PathConvertor):
+    # Starlette's `path` is `.*`, which stops at a newline: a request for `/api/v1/sessions/a%0Ab`
+    # then matched no mount at all, not even Reflex's top-level one, and got a plain-text 404.
+    regex = "[\\s\\S]*"
+
+
+# Before any route is compiled (Reflex builds its top-level app after importing this package).
+register_url_convertor("path", _AnyPath())
 
 
 def create_api() -> FastAPI:
