@@ -130,8 +130,11 @@ class RoomRunner:
             details=_receipt(result),
         )
 
-    async def start_in_browser(self, *, interview_id: str, token: str, stdin: str) -> Run:
+    async def start_in_browser(
+        self, *, interview_id: str, token: str, stdin: str, client: str | None = None
+    ) -> Run:
         """Record a run the participant's browser is about to make (same rules as the server)."""
+        await check_run(interview_id=interview_id, client=client)
         run = await self._start(interview_id, token, Runner.BROWSER, stdin)
         if run.language not in BROWSER_LANGUAGES:
             names = " and ".join(BROWSER_LANGUAGES)

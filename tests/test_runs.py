@@ -13,7 +13,9 @@ from rivendell.events import EventType, RoomEvent, bus
 from rivendell.executor.base import Limits
 from rivendell.executor.fake import FakeExecutor
 from rivendell.models import InterviewCreate, ParticipantCreate, Run, Runner, RunStatus, utcnow
+from rivendell.ratelimit import RateLimited
 from rivendell.runs import BrowserOutcome, RoomRunner
+from rivendell.settings import get_settings
 
 
 def new_room(db: Session, language: str = "python") -> tuple[str, str, str]:
@@ -173,3 +175,20 @@ async def test_a_run_cut_off_by_a_stopped_server_no_longer_blocks_the_room(
     assert run.status == RunStatus.OK
     db.expire_all()
     assert db.get(Run, stuck.id).status == RunStatus.INTERRUPTED
+
+
+async def test_browser_runs_count_against_the_rooms_rate_limit(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room, host, _ = new_room(db, "javascript")
+    monkeypatch.setattr(get_settings(), "rate_runs_per_room_per_minute", 2)
+    runner = RoomRunner(FakeExecutor(), lambda _id: None)
+    outcome = BrowserOutcome("ok", "", "", 0, 1, "JavaScript (Web Worker)")
+    for _ in range(2):
+        run = await runner.start_in_browser(interview_id=room, token=host, stdin="")
+        await runner.finish_in_browser(
+            interview_id=room, token=host, run_id=run.id or 0, outcome=outcome
+        )
+    with pytest.raises(RateLimited) as limited:
+        await runner.start_in_browser(interview_id=room, token=host, stdin="")
+    assert limited.value.retry_after > 0

@@ -16,6 +16,7 @@ from rivendell.models import (
     InterviewCreate,
     first_error_message,
 )
+from rivendell.ratelimit import RateLimited, check_create
 from rivendell.state import IdentityState
 
 __all__ = ["HomeState", "index_page"]
@@ -47,6 +48,11 @@ class HomeState(rx.State):
             self.error = first_error_message(error)
             return
         self.error = ""
+        try:
+            await check_create(client=self.router.session.client_ip or "unknown")
+        except RateLimited as error:
+            self.error = str(error).capitalize() + "."
+            return
 
         def write() -> tuple[str, str]:
             with session() as db:

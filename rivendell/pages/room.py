@@ -454,9 +454,10 @@ class RoomPageState(rx.State):
             if not self.joined:
                 return
             interview_id, token, stdin = self._interview_id, self.seat_token, self.stdin
+            client = self.router.session.client_ip or None
         try:
             await get_room_runner().run_on_server(
-                interview_id=interview_id, token=token, stdin=stdin
+                interview_id=interview_id, token=token, stdin=stdin, client=client
             )
         except crud.Error as error:
             return rx.toast.error(str(error))
@@ -468,7 +469,10 @@ class RoomPageState(rx.State):
             return
         try:
             run = await get_room_runner().start_in_browser(
-                interview_id=self._interview_id, token=self.seat_token, stdin=self.stdin
+                interview_id=self._interview_id,
+                token=self.seat_token,
+                stdin=self.stdin,
+                client=self.router.session.client_ip or None,
             )
         except crud.Error as error:
             return rx.toast.error(str(error))
