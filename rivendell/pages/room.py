@@ -180,7 +180,11 @@ def load_snapshot(interview_id: str) -> RoomSnapshot | None:
             for p in people
         ],
         run=runs[0] if runs else RunView(),
-        runs=runs,
+        # The history shows no output: the room's state is sent to every browser and kept by
+        # Reflex, and twenty runs' 64 KiB streams would make it megabytes.
+        runs=[
+            dataclasses.replace(view, stdin="", stdout="", stderr="", receipt="") for view in runs
+        ],
     )
 
 
