@@ -240,11 +240,15 @@ class DockerExecutor:
         self._waiters.shutdown(wait=False)
 
     async def wait_until_warm(self) -> None:
-        """Wait until every pool holds ``pool_size`` started containers (for benchmarks, and for
-        a server that wants its first runs fast). Bound it with ``asyncio.timeout``."""
+        """Wait until every pool holds ``pool_size`` started containers and no finished sandbox
+        is still being removed: the engine is idle, as between two runs of an interview (for
+        benchmarks, and for a server that wants its first runs fast). Bound it with
+        ``asyncio.timeout``."""
         await self._connected()
         for pool in list(self._pools.values()):
             await pool.full.wait()
+        if self._disposals:
+            await asyncio.gather(*list(self._disposals), return_exceptions=True)
 
     async def available(self) -> bool:
         """Whether the Docker engine answers."""
