@@ -74,7 +74,7 @@ dockerd: ## Start a Docker engine for the sandboxes if none answers (no systemd 
 images: deps ## Build the sandbox runner images that are not built yet (RUNNER_BASE=debian:bookworm-slim with a registry)
 	$(VENV)/bin/python -m scripts.runner_images
 
-bench-executor: deps ## Sandbox run latency and throughput next to docker run / exec (docs/executor-benchmarks.md)
+bench-executor: deps ## Sandbox run latency and throughput next to docker run / exec (docs/benchmarks.md)
 	$(VENV)/bin/python -m bench.executor
 
 clean: ## Remove build output and local data (not the dependencies)

@@ -130,7 +130,10 @@ def main() -> None:
     parser.add_argument("--presence", type=int, default=10, help="join/leave tries")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rivendell-bench-"))
-    server = start_server(tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'bench.db'}"})
+    # No sandbox pool: its containers starting at boot would compete with the page loads.
+    server = start_server(
+        tmp, {"REFLEX_DB_URL": f"sqlite:///{tmp / 'bench.db'}", "RIVENDELL_EXECUTOR": "off"}
+    )
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
