@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 
 import reflex as rx
@@ -61,6 +62,7 @@ class AdminDetail:
     status: str = ""
     problem_html: str = ""
     code: str = ""
+    language: str = "python"
     people: list[str] = dataclasses.field(default_factory=list)
     runs: list[str] = dataclasses.field(default_factory=list)
 
@@ -168,6 +170,7 @@ class AdminState(rx.State):
                 status="ended" if interview.ended_at else "active",
                 problem_html=render_markdown(interview.problem_markdown),
                 code=interview.code,
+                language=interview.language,
                 people=[
                     f"{p.name} ({p.role.value}{', online' if p.id in online else ''})"
                     for p in people
@@ -190,44 +193,31 @@ class AdminState(rx.State):
         self.detail = AdminDetail()
 
     async def _end(self, ids: list[str]) -> None:
-        token, admin_token = self._token, get_admin_token()
-
-        def write() -> list[str]:
-            with session() as db:
-                return crud.end_interviews(
-                    db=db, interview_ids=ids, token=token, admin_token=admin_token
-                )
-
-        try:
-            ended = await asyncio.to_thread(write)
-        except crud.Error as error:
-            self.notice = str(error)
-            return
-        for interview_id in ended:
-            bus.publish(RoomEvent(interview_id, EventType.SESSION_ENDED, {"reason": "admin"}))
-        self.notice = f"Ended {len(ended)} interview{'s' if len(ended) != 1 else ''}."
-        await self._load()
+        await self._close(ids, crud.end_interviews, reason="admin", done="Ended")
 
     async def _delete(self, ids: list[str]) -> None:
+        await self._close(ids, crud.delete_interviews, reason="deleted", done="Deleted")
+
+    async def _close(
+        self, ids: list[str], close: Callable[..., list[str]], *, reason: str, done: str
+    ) -> None:
+        """End or delete (``close``) interviews as the admin; their open rooms learn it at once."""
         token, admin_token = self._token, get_admin_token()
 
         def write() -> list[str]:
             with session() as db:
-                return crud.delete_interviews(
-                    db=db, interview_ids=ids, token=token, admin_token=admin_token
-                )
+                return close(db=db, interview_ids=ids, token=token, admin_token=admin_token)
 
         try:
-            deleted = await asyncio.to_thread(write)
+            closed = await asyncio.to_thread(write)
         except crud.Error as error:
             self.notice = str(error)
             return
-        for interview_id in deleted:
-            # An open room learns at once that it is over.
-            bus.publish(RoomEvent(interview_id, EventType.SESSION_ENDED, {"reason": "deleted"}))
-        if self.detail.id in deleted:
+        for interview_id in closed:
+            bus.publish(RoomEvent(interview_id, EventType.SESSION_ENDED, {"reason": reason}))
+        if self.detail.id in closed and reason == "deleted":
             self.detail = AdminDetail()
-        self.notice = f"Deleted {len(deleted)} interview{'s' if len(deleted) != 1 else ''}."
+        self.notice = f"{done} {len(closed)} interview{'s' if len(closed) != 1 else ''}."
         await self._load()
 
     async def _load(self) -> None:
@@ -375,7 +365,7 @@ def _detail() -> rx.Component:
             rx.heading("Problem", size="2", as_="h3"),
             rx.box(rx.html(detail.problem_html), class_name="rivendell-markdown"),
             rx.heading("Code", size="2", as_="h3"),
-            rx.code_block(detail.code, language="python", width="100%", aria_label="Code"),
+            rx.code_block(detail.code, language=detail.language, width="100%", aria_label="Code"),
             rx.heading("Participants", size="2", as_="h3"),
             rx.el.ul(rx.foreach(detail.people, rx.el.li)),
             rx.heading("Recent runs", size="2", as_="h3"),
