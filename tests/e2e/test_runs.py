@@ -8,22 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.server import Server
+from tests.e2e.test_browser_run import output, set_code
 from tests.e2e.test_coediting import EDITOR_TEXT, focus_end, synced
 from tests.e2e.test_room import create_interview, join
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
-
-
-def set_code(page: Page, code: str) -> None:
-    """Replace the shared code the way a paste does (through the editor, so Yjs carries it)."""
-    page.evaluate(
-        "code => Object.values(window.__rivendellEditors)[0].editor.getModel().setValue(code)",
-        code,
-    )
-
-
-def output(page: Page):
-    return page.get_by_role("region", name="Output")
 
 
 def test_a_run_shows_everyone_the_same_output_and_reads_the_program_input(
