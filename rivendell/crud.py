@@ -284,6 +284,24 @@ def load_document(*, db: Session, interview_id: str) -> tuple[bytes | None, str]
     return (document.state if document else None), interview.code
 
 
+def seed_document(*, db: Session, interview_id: str, state: bytes) -> bytes:
+    """Store a new room's first document unless one is stored already; returns the stored one.
+
+    Two processes opening a fresh room at once both seed it: only one seed may win, or every
+    editor would show the starter code twice once their replicas merge.
+    """
+    db.add(Document(interview_id=interview_id, state=state))
+    try:
+        db.commit()
+    except sqlalchemy.exc.IntegrityError:
+        db.rollback()
+        stored = db.get(Document, interview_id)
+        if stored is None:  # the interview itself is gone
+            raise NotFound("interview not found") from None
+        return stored.state
+    return state
+
+
 def save_documents(*, db: Session, documents: Mapping[str, tuple[bytes, str]]) -> list[str]:
     """Store rooms' Yjs states and mirror their texts as the interviews' code, in one commit.
 

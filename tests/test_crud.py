@@ -168,6 +168,14 @@ def test_a_saved_document_mirrors_its_text_as_the_code(db: Session) -> None:
         crud.load_document(db=db, interview_id="missing")
 
 
+def test_only_the_first_seed_of_a_room_is_stored(db: Session) -> None:
+    interview, _, _ = create(db)
+    assert crud.seed_document(db=db, interview_id=interview.id, state=b"first") == b"first"
+    # A second process seeding the same fresh room gets the first one's document back.
+    assert crud.seed_document(db=db, interview_id=interview.id, state=b"second") == b"first"
+    assert crud.load_document(db=db, interview_id=interview.id)[0] == b"first"
+
+
 def test_a_deleted_room_does_not_fail_the_others_save(db: Session) -> None:
     kept, _, _ = create(db)
     saved = crud.save_documents(

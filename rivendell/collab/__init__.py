@@ -1,8 +1,8 @@
 """Live co-editing: the Yjs room server mounted on the Reflex backend at ``/ws/collab/{id}``.
 
 ``create_collab_server`` wires the server to the database (admission by token, seeding,
-saving in group commits) and to the room event bus (each save mirrors the code into the room's
-state).
+saving in group commits), to the room event bus (each save mirrors the code into the room's
+state) and, with a Redis URL, to the other processes serving the same rooms (``relay``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from functools import cache
 
 from rivendell import crud
 from rivendell.collab.channel import Limits
-from rivendell.collab.room import CODE, CollabRoom
+from rivendell.collab.relay import Relay
+from rivendell.collab.room import CODE, CollabRoom, new_document
 from rivendell.collab.saver import GroupSaver
 from rivendell.collab.server import PATH_PREFIX, Admission, CollabServer, Refused
 from rivendell.db import session
@@ -64,11 +65,15 @@ async def admit(interview_id: str, token: str) -> Admission:
 
 def _load_sync(interview_id: str) -> tuple[bytes | None, str]:
     with session() as db:
-        return crud.load_document(db=db, interview_id=interview_id)
+        state, code = crud.load_document(db=db, interview_id=interview_id)
+        if state is None:
+            seeded = new_document(None, code).get_update()
+            state = crud.seed_document(db=db, interview_id=interview_id, state=seeded)
+        return state, code
 
 
 async def load(interview_id: str) -> tuple[bytes | None, str]:
-    """The stored document, and the code to seed a room that never had one."""
+    """The stored document; a room that never had one is seeded (by one process only)."""
     return await asyncio.to_thread(_load_sync, interview_id)
 
 
@@ -96,6 +101,11 @@ def get_collab_server() -> CollabServer:
 def create_collab_server() -> CollabServer:
     """The process's collaboration server, bound to the database and the event bus."""
     saver = GroupSaver(write, announce_saved)
+    redis_url = get_settings().redis_url
     return CollabServer(
-        admit=admit, load=load, save=saver.save, max_document_bytes=MAX_DOCUMENT_BYTES
+        admit=admit,
+        load=load,
+        save=saver.save,
+        max_document_bytes=MAX_DOCUMENT_BYTES,
+        relay=Relay(redis_url) if redis_url else None,
     )

@@ -4,7 +4,8 @@ On top of the library's room it screens every message before the document sees i
 size cap, read-only seats), tells a joiner who else is here (their cursors) at once, removes a
 leaver's cursor for everyone, closes a client whose update the CRDT library rejects, hands each
 update to every client's queue without a task per client, and saves the document at most
-``save_delay`` seconds after a change.
+``save_delay`` seconds after a change. With a relay (several processes serving the room), every
+local change and cursor goes out through it and the other processes' ones come in through it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 from pycrdt import (
@@ -32,7 +34,7 @@ from rivendell.collab.channel import CLOSE_INTERNAL, CLOSE_POLICY, ClientChannel
 # An application code (4xxx): clients do not reconnect and resend the same change in a loop.
 CLOSE_DOCUMENT_FULL = 4413
 
-__all__ = ["CODE", "CollabRoom", "SaveDocument"]
+__all__ = ["CODE", "CollabRoom", "Kind", "Publish", "SaveDocument"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,16 @@ CODE = "code"
 
 SaveDocument = Callable[[str, bytes, str], Awaitable[None]]
 """Stores (interview id, encoded document state, text)."""
+
+Publish = Callable[[str, "Kind", bytes], None]
+"""Hands (interview id, kind, payload) to the relay; never waits."""
+
+
+class Kind(bytes, Enum):
+    """What a relayed payload is."""
+
+    UPDATE = b"u"  # a Yjs document update
+    AWARENESS = b"a"  # a Yjs awareness update (cursors, names)
 
 
 def new_document(state: bytes | None, seed_text: str) -> Doc:
@@ -87,6 +99,9 @@ class CollabRoom(YRoom):
         self._save_task: asyncio.Task[None] | None = None
         self._size = len(doc.get_update())
         self._cursors: dict[ClientChannel, set[int]] = {}
+        # Set by the server when other processes serve this room too (rivendell.collab.relay).
+        self.publish: Publish | None = None
+        self._applying_remote = False
         self.on_message_error = self._message_error
         self._doc_subscription = doc.observe(self._changed)
 
@@ -104,6 +119,8 @@ class CollabRoom(YRoom):
             if kind == YMessageType.AWARENESS:
                 payload = Decoder(message[1:]).read_message() or b""
                 self._cursors.setdefault(channel, set()).update(_awareness_client_ids(payload))
+                if self.publish is not None:
+                    self.publish(self.interview_id, Kind.AWARENESS, payload)
                 return None
             if kind != YMessageType.SYNC:
                 return None
@@ -161,13 +178,53 @@ class CollabRoom(YRoom):
         if not ids:
             return
         self.awareness.remove_awareness_states(ids, origin="server")
-        message = create_awareness_message(self.awareness.encode_awareness_update(ids))
+        removal = self.awareness.encode_awareness_update(ids)
+        self._deliver_to_clients(create_awareness_message(removal), but=channel)
+        if self.publish is not None:
+            self.publish(self.interview_id, Kind.AWARENESS, removal)
+
+    def _deliver_to_clients(self, message: bytes, but: ClientChannel | None = None) -> None:
         for client in list(self.clients):
-            if client is not channel and isinstance(client, ClientChannel):
+            if client is not but and isinstance(client, ClientChannel):
                 client.deliver(message)
+
+    def apply_remote_update(self, update: bytes) -> None:
+        """Merge another process's change; it reaches this room's clients like a local one."""
+        self._applying_remote = True
+        try:
+            self.ydoc.apply_update(update)
+        except BaseException as error:  # pyo3 panics are BaseException
+            if _is_cancellation(error):
+                raise
+            logger.exception("collab %s: a relayed update did not apply", self.interview_id)
+        finally:
+            self._applying_remote = False
+
+    def apply_remote_awareness(self, payload: bytes) -> None:
+        """Show another process's clients' cursors to this room's clients."""
+        try:
+            self.awareness.apply_awareness_update(payload, "relay")
+        except Exception:
+            logger.exception("collab %s: a relayed cursor update did not apply", self.interview_id)
+            return
+        self._deliver_to_clients(create_awareness_message(payload))
+
+    def full_state(self) -> bytes:
+        """The whole document as one update (what a process re-sends after losing the relay)."""
+        return self.ydoc.get_update()
+
+    def set_degraded(self, degraded: bool) -> None:
+        """Tell this room's clients whether edits still reach the other processes' clients.
+
+        The server's own awareness state carries it: any Yjs client receives it, and the
+        editor shows it on its connection badge.
+        """
+        self.awareness.set_local_state_field("rivendell", {"degraded": degraded})
 
     def _changed(self, event: TransactionEvent) -> None:
         self._size += len(event.update)
+        if self.publish is not None and not self._applying_remote:
+            self.publish(self.interview_id, Kind.UPDATE, event.update)
         if self._save_task is None or self._save_task.done():
             self._save_task = asyncio.get_running_loop().create_task(self._save_soon())
 

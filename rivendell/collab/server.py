@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from urllib.parse import parse_qs
 
 from anyio import create_task_group
 from anyio.abc import TaskGroup
+from pycrdt import Doc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rivendell.collab.channel import ClientChannel, Limits
+from rivendell.collab.relay import Relay
 from rivendell.collab.room import CollabRoom, SaveDocument, new_document
 
 __all__ = ["PATH_PREFIX", "Admission", "CollabServer", "Refused"]
@@ -71,8 +74,10 @@ class CollabServer:
         max_document_bytes: int = 1024 * 1024,
         save_delay: float = SAVE_DELAY,
         idle_seconds: float = 30.0,
+        relay: Relay | None = None,
     ) -> None:
         self._admit = admit
+        self.relay = relay
         self._load = load
         self._save = save
         self.limits = limits or Limits()
@@ -88,6 +93,9 @@ class CollabServer:
 
     async def __aenter__(self) -> CollabServer:
         stack = contextlib.AsyncExitStack()
+        if self.relay is not None:
+            # Entered first, left last: the rooms' final saves and updates still go out.
+            await stack.enter_async_context(self.relay)
         self._task_group = await stack.enter_async_context(create_task_group())
         self._exit_stack = stack
         return self
@@ -138,6 +146,8 @@ class CollabServer:
                 # Store the seeded document before anyone sees it: re-seeding after a crash would
                 # be another client's insert, and every open editor would show the code twice.
                 await self._save(interview_id, doc.get_update(), seed)
+            if self.relay is not None:
+                await self.relay.catch_up(interview_id, functools.partial(_apply_update, doc))
             room = CollabRoom(
                 interview_id=interview_id,
                 doc=doc,
@@ -147,6 +157,9 @@ class CollabServer:
             )
             await self._task_group.start(room.start)
             await room.ydoc_observed.wait()
+            if self.relay is not None:
+                room.publish = self.relay.publish
+                self.relay.attach(interview_id, room)
             self.rooms[interview_id] = room
             return room
 
@@ -169,6 +182,8 @@ class CollabServer:
             return
         del self.rooms[interview_id]
         self._locks.pop(interview_id, None)
+        if self.relay is not None:
+            self.relay.detach(interview_id)
         await room.flush()
         with contextlib.suppress(RuntimeError):
             await room.stop()
@@ -232,6 +247,15 @@ class CollabServer:
             await app(scope, receive, send)
 
         return route
+
+
+def _apply_update(doc: Doc, update: bytes) -> None:
+    try:
+        doc.apply_update(update)
+    except BaseException as error:  # pyo3 panics are BaseException
+        if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+            raise
+        logger.exception("collab: a relayed update did not apply")
 
 
 def _token(scope: Scope) -> str:

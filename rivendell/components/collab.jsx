@@ -144,7 +144,9 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
   let destroyed = false;
 
   // ---- status, reported to React -------------------------------------------------------
-  const status = { connected: false, synced: false, bound: false, refused: null, lastClose: null };
+  // `degraded`: the server says edits may not reach people on other servers (its link to
+  // them, Redis, is down); it tells through its own awareness state `{rivendell: {degraded}}`.
+  const status = { connected: false, synced: false, bound: false, refused: null, lastClose: null, degraded: false };
   const report = () => !destroyed && onChange?.({ ...status });
   const onStatus = ({ status: s }) => {
     status.connected = s === "connected";
@@ -318,7 +320,19 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
     scheduleCss();
   };
   awareness.on("change", onAwarenessChange);
+  const onServerState = () => {
+    let degraded = false;
+    awareness.getStates().forEach((state) => {
+      if (state?.rivendell?.degraded === true) degraded = true;
+    });
+    if (degraded !== status.degraded) {
+      status.degraded = degraded;
+      report();
+    }
+  };
+  awareness.on("change", onServerState);
   disposers.push(() => {
+    awareness.off("change", onServerState);
     awareness.off("change", onAwarenessChange);
     if (announceTimer !== null) clearTimeout(announceTimer);
   });

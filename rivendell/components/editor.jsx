@@ -147,7 +147,7 @@ export function getEditor(id) {
  * instead (see collab.jsx): `value` is only shown, read-only, until the first sync (or
  * when the server refuses the connection), `onChange` never fires, and a connection
  * badge shows "Synced", "Reconnecting…" or "Offline" ("Connecting…" before the first
- * connection settles).
+ * connection settles; "Degraded" while the server cannot reach the other servers).
  */
 export function CodeEditor({
   id,
@@ -464,6 +464,12 @@ export function CodeEditor({
     // The browser knows it has no network before the socket does (up to 30 s later).
     else if (browserOffline) {
       badge = { text: "Offline", tone: "red", title: "This browser is offline. Edits made meanwhile are sent once it is back." };
+    } else if (healthy && collab?.degraded) {
+      badge = {
+        text: "Degraded",
+        tone: "amber",
+        title: "This server lost its link to the other Rivendell servers: people connected elsewhere may not see your edits until it is back. Nothing is lost.",
+      };
     } else if (healthy) badge = { text: "Synced", tone: "green", title: "Everyone sees the same code." };
     else if (lostLong) {
       badge = { text: "Offline", tone: "red", title: "The connection is lost; trying again. Edits made meanwhile are sent once it is back." };
