@@ -11,7 +11,6 @@ settings = get_settings()
 
 config = rx.Config(
     app_name="rivendell",
-    db_url=settings.database_url,
     redis_url=settings.redis_url,
     show_built_with_reflex=False,
     telemetry_enabled=False,
@@ -27,3 +26,9 @@ config = rx.Config(
     # Interview rooms are private links: nothing to list in a sitemap.
     disable_plugins=[SitemapPlugin],
 )
+
+# Rivendell owns its database (rivendell/db.py: engine, sessions, migrations once it answers), so
+# Reflex is told none, not even the REFLEX_DB_URL it reads from the environment by itself: with
+# one, `reflex run` connects at build time to compare schemas and exits when the database is
+# down, where an instance must start, serve "database unreachable" and wait for it.
+config.db_url = None

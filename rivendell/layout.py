@@ -1,13 +1,21 @@
-"""The frame every page shares: a slim header with the brand and the colour-mode switch."""
+"""The frame every page shares: a slim header with the brand and the colour-mode switch, and
+the notices a page shows while the database is unreachable."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
-__all__ = ["dead_end", "page_frame"]
+from rivendell.components.heartbeat import heartbeat
+
+__all__ = ["DATABASE_DOWN", "dead_end", "outage_banner", "outage_page", "page_frame"]
+
+DATABASE_DOWN = "The database is unreachable — retrying"
+"""What every page says while the database cannot be reached (the tests look for it)."""
+RETRY_INTERVAL_MS = 2000
 
 
 def _header() -> rx.Component:
@@ -61,6 +69,37 @@ def dead_end(heading: str, message: str) -> rx.Component:
             rx.link(rx.button("Create a new interview"), href="/"),
             align="center",
             spacing="4",
+        ),
+        height="100%",
+        padding="2rem",
+    )
+
+
+def outage_banner(on_retry: Any, message: str) -> rx.Component:
+    """A notice across the top of a page that still works in part; ``on_retry`` fires every 2 s."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("database", size=16)),
+        rx.callout.text(rx.text.strong(DATABASE_DOWN, "…"), " ", message),
+        heartbeat(interval_ms=RETRY_INTERVAL_MS, on_beat=on_retry),
+        color_scheme="amber",
+        role="alert",
+        size="1",
+        width="100%",
+        border_radius="0",
+    )
+
+
+def outage_page(on_retry: Any, message: str) -> rx.Component:
+    """A full-page notice for a page that cannot show anything yet; ``on_retry`` every 2 s."""
+    return rx.center(
+        rx.vstack(
+            rx.spinner(size="3"),
+            rx.heading(DATABASE_DOWN, size="6", as_="h1", align="center"),
+            rx.text(message, color_scheme="gray", align="center"),
+            heartbeat(interval_ms=RETRY_INTERVAL_MS, on_beat=on_retry),
+            align="center",
+            spacing="4",
+            role="alert",
         ),
         height="100%",
         padding="2rem",

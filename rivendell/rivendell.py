@@ -8,10 +8,13 @@ import functools
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
+import redis.exceptions
 import reflex as rx
+from reflex.app import default_backend_exception_handler
+from reflex.event import EventSpec
 
 from rivendell import db
 from rivendell.api import create_api
@@ -20,11 +23,12 @@ from rivendell.collab import get_collab_server
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.pages.admin import ROUTE as ADMIN_ROUTE
 from rivendell.pages.admin import AdminState, admin_page
-from rivendell.pages.index import index_page
+from rivendell.pages.index import HomeState, index_page
 from rivendell.pages.not_found import not_found_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
 from rivendell.presence import get_presence
+from rivendell.reflex_redis import supervise
 from rivendell.runs import get_room_runner
 from rivendell.settings import DEFAULT_ADMIN_TOKEN_FILE, get_admin_token, get_settings
 
@@ -32,11 +36,37 @@ logger = logging.getLogger("rivendell")
 
 collab = get_collab_server()
 
+
+def backend_error(exception: Exception) -> EventSpec:
+    """What a browser is told when one of its events fails: Reflex's generic toast and logged
+    traceback, except when the database or Redis is unreachable, which it says (one log line,
+    no traceback: the health check and the pages tell the rest)."""
+    if isinstance(exception, db.DatabaseUnavailable):
+        title = "The database is unreachable"
+    elif isinstance(exception, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        title = "The server lost its connection to Redis"
+    else:
+        return default_backend_exception_handler(exception)
+    logger.warning("an event failed: %s: %s", title, exception)
+    return rx.toast.warning(
+        title,
+        description="That did not go through: try again in a moment.",
+        id="dependency_unavailable",
+        position="top-center",
+    )
+
+
 app = rx.App(
     stylesheets=["/rivendell.css"],
     api_transformer=[create_api(), collab.asgi],
+    backend_exception_handler=backend_error,
 )
-app.add_page(index_page, route="/", title="Rivendell — live coding interviews")
+app.add_page(
+    index_page,
+    route="/",
+    title="Rivendell — live coding interviews",
+    on_load=HomeState.check_database,
+)
 app.add_page(not_found_page, route="404", title="Not found · Rivendell")
 app.add_page(
     room_page, route=ROOM_ROUTE, title="Interview · Rivendell", on_load=RoomState.open_room
@@ -44,13 +74,40 @@ app.add_page(
 app.add_page(admin_page, route=ADMIN_ROUTE, title="Admin · Rivendell", on_load=AdminState.open)
 
 
+@contextlib.asynccontextmanager
+async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run ``work`` as a task for as long as the server runs."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 @app.register_lifespan_task
 @contextlib.asynccontextmanager
-async def database_ready() -> AsyncIterator[None]:
-    """Wait for the database and migrate it before the first request is served."""
-    await asyncio.to_thread(db.wait_for_database)
-    await asyncio.to_thread(db.migrate)
-    yield
+async def database_watch() -> AsyncIterator[None]:
+    """Migrate the database once it answers, then keep watching it.
+
+    The server does not wait for it to start serving: with the database down it still answers
+    (liveness up, readiness and the API 503, the pages "unreachable — retrying") and never exits.
+    """
+    async with _running(db.watch()):
+        yield
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def reflex_redis_listeners() -> AsyncIterator[None]:
+    """With Redis: restart Reflex's pub/sub listeners after an outage stopped them."""
+    redis_url = get_settings().redis_url
+    if not redis_url:
+        yield
+        return
+    async with _running(supervise(app, redis_url)):
+        yield
 
 
 @app.register_lifespan_task
@@ -141,10 +198,5 @@ async def cleanup() -> AsyncIterator[None]:
         logger.warning(
             "admin page: /admin, with the development token in %s", DEFAULT_ADMIN_TOKEN_FILE
         )
-    task = asyncio.create_task(cleanup_loop())
-    try:
+    async with _running(cleanup_loop()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -74,6 +74,19 @@ def configured(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
 
 
 @pytest.fixture
+def unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Settings naming a PostgreSQL server that is not there (nothing listens on the port)."""
+    from tests.e2e.server import free_port
+
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/rivendell"
+    monkeypatch.setenv("REFLEX_DB_URL", url)
+    _reset_caches()
+    yield url
+    database.get_engine().dispose()
+    _reset_caches()
+
+
+@pytest.fixture
 def migrated(configured: str) -> str:
     """A database migrated to the newest revision."""
     database.migrate()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 
 import pytest
@@ -54,3 +56,49 @@ def test_instances_starting_together_migrate_once(
     assert "interview" in sqlalchemy.inspect(database.get_engine()).get_table_names()
     database.get_engine().dispose()
     _reset_caches()
+
+
+def test_an_unreachable_database_raises_database_unavailable(unreachable: str) -> None:
+    with pytest.raises(database.DatabaseUnavailable) as raised, database.session() as db:
+        db.exec(sqlalchemy.text("SELECT 1"))
+    assert "unreachable" in str(raised.value)
+    assert "127.0.0.1" not in str(raised.value)  # the driver's words are for operators only
+    assert "OperationalError" in raised.value.detail
+    assert database.outage() == raised.value.detail
+    with pytest.raises(database.DatabaseUnavailable):
+        database.ping()
+
+
+async def test_watch_waits_for_the_database_without_a_deadline(unreachable: str) -> None:
+    watching = asyncio.create_task(database.watch())
+    try:
+        await asyncio.sleep(3)  # several attempts: it keeps waiting and refuses sessions meanwhile
+        assert not watching.done()
+        assert database.outage() is not None
+        with pytest.raises(database.DatabaseUnavailable), database.session():
+            pass
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+
+
+async def test_watch_migrates_once_the_database_answers(configured: str) -> None:
+    watching = asyncio.create_task(database.watch(interval=0.1))
+    try:
+        for _ in range(600):
+            if database.outage() is None:
+                tables = await asyncio.to_thread(
+                    lambda: sqlalchemy.inspect(database.get_engine()).get_table_names()
+                )
+                if "interview" in tables:
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the watched database was never migrated")
+        with database.session() as db:
+            assert db.exec(sqlalchemy.text("SELECT 1")).one() == (1,)
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching

@@ -1,7 +1,8 @@
 """The API's errors: one JSON shape, ``{"code", "message"}``, with stable codes.
 
 Routes raise ``ApiError`` or let ``crud``'s refusals through; the handlers here turn both, and
-FastAPI's own validation errors, into that shape with the HTTP status that means the same.
+FastAPI's own validation errors, into that shape with the HTTP status that means the same. A
+database that cannot be reached is a 503 ``database_unavailable`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rivendell import crud
+from rivendell.db import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from rivendell.ratelimit import RateLimited
 
 __all__ = [
@@ -44,6 +46,7 @@ ERROR_CODES: dict[str, int] = {
     "validation_error": 422,
     "rate_limited": 429,
     "internal_error": 500,
+    "database_unavailable": 503,
 }
 """Every ``code`` the API answers with, and its HTTP status. Integrators match on the code."""
 
@@ -75,10 +78,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The body or a field is over its size limit",
         422: "The input breaks a rule; the message says which",
         429: "Too many requests; see Retry-After",
+        503: "The database is unreachable right now; retry after Retry-After seconds",
     }
     headers = {
         401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
         429: {"Retry-After": {"schema": {"type": "integer"}}},
+        503: {"Retry-After": {"schema": {"type": "integer"}}},
     }
     return {
         status: {
@@ -136,6 +141,11 @@ def install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(crud.Error)
     async def _crud_error(_request: Request, error: crud.Error) -> JSONResponse:
         return _response(from_crud(error))
+
+    @api.exception_handler(DatabaseUnavailable)
+    async def _database_unavailable(_request: Request, error: DatabaseUnavailable) -> JSONResponse:
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return _response(ApiError("database_unavailable", str(error), headers=retry))
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:

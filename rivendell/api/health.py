@@ -16,11 +16,10 @@ from typing import cast
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from rivendell.db import get_engine
+from rivendell import db
 from rivendell.runs import get_room_runner
 from rivendell.settings import Settings, get_settings
 
@@ -60,8 +59,10 @@ async def liveness(_request: Request) -> JSONResponse:
 
 
 def _database() -> None:
-    with get_engine().connect() as connection:
-        connection.execute(text("SELECT 1"))
+    try:
+        db.ping()
+    except db.DatabaseUnavailable as error:
+        raise RuntimeError(error.detail) from None  # the driver's words, for the operator
 
 
 async def _redis(url: str) -> None:

@@ -142,7 +142,7 @@ async def _session(request: Request, interview_id: str) -> SessionOut:
     "/sessions",
     status_code=201,
     response_model=SessionCreated,
-    responses=error_responses(413, 422, 429),
+    responses=error_responses(413, 422, 429, 503),
     summary="Create an interview",
 )
 async def create_session(
@@ -167,7 +167,7 @@ async def create_session(
 @router.get(
     "/sessions",
     response_model=Page,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 503),
     summary="List interviews (admin token)",
 )
 async def list_sessions(
@@ -216,7 +216,7 @@ async def list_sessions(
 @router.get(
     "/sessions/{session_id}",
     response_model=SessionOut,
-    responses=error_responses(404, 422),
+    responses=error_responses(404, 422, 503),
     summary="An interview's details",
 )
 async def get_session(session_id: str, request: Request) -> SessionOut:
@@ -227,7 +227,7 @@ async def get_session(session_id: str, request: Request) -> SessionOut:
 @router.put(
     "/sessions/{session_id}/problem",
     response_model=SessionOut,
-    responses=error_responses(401, 403, 404, 409, 413, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Replace the problem statement (creator token)",
 )
 async def put_problem(
@@ -250,7 +250,7 @@ async def put_problem(
     "/sessions/{session_id}/join",
     status_code=201,
     response_model=JoinResult,
-    responses=error_responses(404, 409, 413, 422, 429),
+    responses=error_responses(404, 409, 413, 422, 429, 503),
     summary="Join as a candidate",
 )
 async def join_session(session_id: str, data: JoinRequest) -> JoinResult:
@@ -278,7 +278,7 @@ async def join_session(session_id: str, data: JoinRequest) -> JoinResult:
 @router.post(
     "/sessions/{session_id}/execute",
     response_model=RunOut,
-    responses=error_responses(401, 403, 404, 409, 413, 422, 429),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
     summary="Run code in the room's sandbox (participant or creator token)",
 )
 async def execute(session_id: str, data: Execute, token: Token, request: Request) -> RunOut:
@@ -305,7 +305,7 @@ async def execute(session_id: str, data: Execute, token: Token, request: Request
 @router.delete(
     "/sessions/{session_id}",
     response_model=SessionOut,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     summary="End an interview (creator or admin token)",
 )
 async def end_session(session_id: str, token: Token, request: Request) -> SessionOut:

@@ -2,7 +2,8 @@
 
 Each connection subscribes to the room event bus and relays its room's events through a
 bounded queue: a client that stops reading is disconnected (close code 1013) rather than
-letting its backlog grow without end. Refusals close with a 44xx code and a reason.
+letting its backlog grow without end. Refusals close with a 44xx code and a reason; with the
+database unreachable the socket closes with 1013 ("try again later").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import timedelta
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from rivendell import crud
-from rivendell.db import session
+from rivendell.db import DatabaseUnavailable, session
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.models import utcnow
 from rivendell.settings import get_admin_token, get_settings
@@ -45,6 +46,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4409
 CLOSE_TOO_SLOW = 1013
+CLOSE_TRY_AGAIN = 1013
 
 
 def _admission(interview_id: str, token: str) -> tuple[int, str] | None:
@@ -84,7 +86,10 @@ async def stream_events(websocket: WebSocket) -> None:
     """Serve one client of a room's event stream until it leaves or the interview ends."""
     interview_id = str(websocket.path_params.get("session_id", ""))
     token = websocket.query_params.get("token", "")
-    refusal = await asyncio.to_thread(_admission, interview_id, token)
+    try:
+        refusal = await asyncio.to_thread(_admission, interview_id, token)
+    except DatabaseUnavailable as error:
+        refusal = CLOSE_TRY_AGAIN, str(error)
     await websocket.accept()
     if refusal is not None:
         await websocket.close(code=refusal[0], reason=refusal[1])

@@ -3,7 +3,8 @@ and shows what the last automatic cleanup did.
 
 It is reached with the admin token (``RIVENDELL_ADMIN_TOKEN``, or in development the one in
 ``data/admin-token``); ``crud`` checks that token on every action, so a participant's token or a
-forged event gets nothing. The token is kept in this tab's backend state only.
+forged event gets nothing. The token is kept in this tab's backend state only. While the database
+is unreachable the console says so and reloads the list by itself once it is back.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from datetime import datetime
 import reflex as rx
 
 from rivendell import crud
-from rivendell.db import session
+from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.events import EventType, RoomEvent, bus
-from rivendell.layout import page_frame
+from rivendell.layout import outage_banner, page_frame
 from rivendell.markdown import render_markdown
 from rivendell.presence import get_presence
 from rivendell.settings import get_admin_token
@@ -80,6 +81,7 @@ class AdminState(rx.State):
     detail: AdminDetail = AdminDetail()
     last_cleanup: str = "No cleanup has run yet."
     notice: str = ""
+    database_down: bool = False
     _token: str = ""
 
     @rx.event
@@ -181,11 +183,21 @@ class AdminState(rx.State):
                 ],
             )
 
-        detail = await asyncio.to_thread(read)
+        try:
+            detail = await asyncio.to_thread(read)
+        except DatabaseUnavailable:
+            self.database_down = True
+            return
         if detail is None:
             self.notice = "That interview is gone."
             return
         self.detail = detail
+
+    @rx.event
+    async def retry_database(self):
+        """While the database is unreachable (every 2 s): reload the list once it is back."""
+        if outage() is None:
+            await self._load()
 
     @rx.event
     def close_view(self):
@@ -212,6 +224,9 @@ class AdminState(rx.State):
             closed = await asyncio.to_thread(write)
         except crud.Error as error:
             self.notice = str(error)
+            return
+        except DatabaseUnavailable:
+            self.database_down, self.notice = True, f"Not done: {done.lower()} nothing."
             return
         for interview_id in closed:
             bus.publish(RoomEvent(interview_id, EventType.SESSION_ENDED, {"reason": reason}))
@@ -267,6 +282,10 @@ class AdminState(rx.State):
         except crud.Unauthorized:
             self.signed_in, self._token = False, ""
             return
+        except DatabaseUnavailable:
+            self.database_down = True
+            return
+        self.database_down = False
         shown = {row.id for row in self.rows}
         self.selected = [i for i in self.selected if i in shown]
 
@@ -430,6 +449,13 @@ def _console() -> rx.Component:
             ),
             width="100%",
             align="center",
+        ),
+        rx.cond(
+            AdminState.database_down,
+            outage_banner(
+                AdminState.retry_database,
+                "The list below may be out of date; it reloads by itself when it is back.",
+            ),
         ),
         rx.cond(AdminState.notice != "", rx.text(AdminState.notice, role="status", size="2")),
         rx.cond(AdminState.detail.id != "", _detail()),

@@ -1,4 +1,8 @@
-"""The home page: create an interview and land in its room as the interviewer."""
+"""The home page: create an interview and land in its room as the interviewer.
+
+While the database is unreachable the page says so (checked on load, then every 2 s) and the
+notice goes away by itself when it is back; nothing is created meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ import asyncio
 import reflex as rx
 
 from rivendell import crud
-from rivendell.db import session
+from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
-from rivendell.layout import page_frame
+from rivendell.layout import outage_banner, page_frame
 from rivendell.models import (
     MAX_NAME_CHARS,
     MAX_TITLE_CHARS,
@@ -17,7 +21,7 @@ from rivendell.models import (
     first_error_message,
 )
 from rivendell.ratelimit import RateLimited, check_create
-from rivendell.state import IdentityState
+from rivendell.state import IdentityState, read_tokens_from_browser
 
 __all__ = ["HomeState", "index_page"]
 
@@ -28,6 +32,14 @@ class HomeState(rx.State):
     language: str = DEFAULT_LANGUAGE
     error: str = ""
     creating: bool = False
+    database_down: bool = False
+    _created_id: str = ""
+    _created_token: str = ""
+
+    @rx.event
+    def check_database(self):
+        """On load, and every 2 s while the notice shows: whether the database answers."""
+        self.database_down = outage() is not None
 
     @rx.event
     def set_language(self, language: str):
@@ -59,10 +71,21 @@ class HomeState(rx.State):
                 interview, _, token = crud.create_interview(db=db, data=data)
                 return interview.id, token
 
-        interview_id, token = await asyncio.to_thread(write)
+        try:
+            self._created_id, self._created_token = await asyncio.to_thread(write)
+        except DatabaseUnavailable:
+            self.database_down = True
+            return
+        # Added to the browser's own copy of its tokens, which outlives this page's state.
+        return read_tokens_from_browser(HomeState.open_created)
+
+    @rx.event
+    async def open_created(self, stored: str):
+        """Keep the new interview's token in this browser and open its room."""
         identity = await self.get_state(IdentityState)
-        identity.remember(interview_id, token)
-        return rx.redirect(f"/i/{interview_id}")
+        identity.adopt(stored)
+        identity.remember(self._created_id, self._created_token)
+        return rx.redirect(f"/i/{self._created_id}")
 
 
 def _field(label: str, control: rx.Component, field_id: str) -> rx.Component:
@@ -86,6 +109,14 @@ def index_page() -> rx.Component:
                 color_scheme="gray",
                 size="3",
                 align="center",
+            ),
+            rx.cond(
+                HomeState.database_down,
+                outage_banner(
+                    HomeState.check_database,
+                    "No interview can be created until it answers; this notice goes away "
+                    "by itself.",
+                ),
             ),
             rx.card(
                 rx.form(

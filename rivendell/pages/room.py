@@ -4,6 +4,10 @@
 to the interview id) and is only ever a projection of the database plus presence: it is rebuilt
 from ``crud`` whenever the event bus announces a change. ``RoomPageState`` is private to one
 browser and holds who that browser is; every change it asks for is checked by ``crud``.
+
+With the database unreachable the page says so and retries by itself: a room that could not be
+opened shows only that notice and opens once the database answers; an open room keeps its editor
+(co-editing goes on) under a banner, and catches up with the database when it is back.
 """
 
 from __future__ import annotations
@@ -27,11 +31,11 @@ from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
 from rivendell.components.panels import panel, panel_group, resize_handle
 from rivendell.components.shortcut import run_shortcut
-from rivendell.db import session
+from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.executor.base import MAX_INPUT_BYTES, Limits
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages
-from rivendell.layout import dead_end, page_frame
+from rivendell.layout import dead_end, outage_banner, outage_page, page_frame
 from rivendell.markdown import MAX_MARKDOWN_CHARS, render_markdown
 from rivendell.models import (
     MAX_NAME_CHARS,
@@ -45,7 +49,7 @@ from rivendell.models import (
 from rivendell.presence import get_presence
 from rivendell.runs import BROWSER_LANGUAGES, BrowserOutcome, get_room_runner
 from rivendell.settings import get_settings
-from rivendell.state import IdentityState
+from rivendell.state import IdentityState, read_tokens_from_browser
 
 __all__ = ["ROUTE", "RoomPageState", "RoomState", "refresh_room", "room_page"]
 
@@ -247,7 +251,12 @@ class RoomState(rx.SharedState):
         """Link this browser to the interview in the URL (``on_load``)."""
         interview_id = str(await self.get_var_value(rx.State.interview))
         page = await self.get_state(RoomPageState)
-        snapshot = await asyncio.to_thread(load_snapshot, interview_id)
+        try:
+            snapshot = await asyncio.to_thread(load_snapshot, interview_id)
+        except DatabaseUnavailable:
+            page.database_down = page.loaded = True
+            return
+        page.database_down = False
         page.not_found = snapshot is None
         page.loaded = True
         if snapshot is None:
@@ -255,7 +264,7 @@ class RoomState(rx.SharedState):
         room = await self._link_to(interview_id)
         if room.interview_id != interview_id:
             room._apply(snapshot)
-        return RoomPageState.restore_identity
+        return read_tokens_from_browser(RoomPageState.restore_identity)
 
 
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
@@ -287,6 +296,8 @@ class RoomPageState(rx.State):
 
     loaded: bool = False
     not_found: bool = False
+    # The database could not be reached: the page says so and retries (retry_database).
+    database_down: bool = False
     participant_id: int = 0
     role: str = ""
     my_name: str = ""
@@ -345,18 +356,44 @@ class RoomPageState(rx.State):
         return True
 
     @rx.event
-    async def restore_identity(self):
-        """Take the seat this browser holds, if any (the token lives in local storage)."""
+    async def restore_identity(self, stored: str):
+        """Take the seat this browser holds, if any (``stored``: its local storage's tokens)."""
         room = await self.get_state(RoomState)
         identity = await self.get_state(IdentityState)
+        identity.adopt(stored)
         interview_id = room.interview_id
         self.editing_problem = False
         self.participant_id, self.role, self.my_name, self.seat_token = 0, "", "", ""
         token = identity.token_for(interview_id)
-        if token and not await self._seat(interview_id, token):
-            identity.forget(interview_id)
+        try:
+            if token and not await self._seat(interview_id, token):
+                identity.forget(interview_id)
+        except DatabaseUnavailable:
+            self.database_down = True  # retry_database seats it once the database is back
+            return
         if self.joined:
             return RoomPageState.heartbeat
+
+    @rx.event
+    async def retry_database(self):
+        """While the database is unreachable (every 2 s): once it is back, catch the room up."""
+        if outage() is not None:
+            return
+        room = await self.get_state(RoomState)
+        if not room.interview_id:
+            return RoomState.open_room  # it never opened
+        try:
+            snapshot = await asyncio.to_thread(load_snapshot, room.interview_id)
+        except DatabaseUnavailable:
+            return
+        self.database_down = False
+        if snapshot is None:
+            self.not_found = True
+            return
+        # Changes announced while it was down could not be read: the room may be behind.
+        room._apply(snapshot)
+        if not self.joined:
+            return read_tokens_from_browser(RoomPageState.restore_identity)
 
     @rx.event
     async def join(self, form_data: dict[str, str]):
@@ -378,7 +415,12 @@ class RoomPageState(rx.State):
                 participant, token = crud.join_interview(db=db, interview=interview, data=data)
                 return participant.id or 0, token
 
-        joined = await asyncio.to_thread(write)
+        try:
+            joined = await asyncio.to_thread(write)
+        except DatabaseUnavailable:
+            self.database_down = True
+            self.join_error = "The database is unreachable: join again in a moment."
+            return
         if joined is None:
             self.not_found = True
             return
@@ -393,6 +435,8 @@ class RoomPageState(rx.State):
     @rx.event
     def start_editing_problem(self, current: str):
         """Open the problem editor on the current statement."""
+        if not self.loaded:
+            return  # this page's state was lost (see rivendell.state) and is being rebuilt
         if not self.is_interviewer:
             return rx.toast.error("Only the interviewer can edit the problem statement.")
         self.problem_draft = current
@@ -429,6 +473,10 @@ class RoomPageState(rx.State):
             return rx.toast.error(str(error))
         except (crud.NotFound, crud.Invalid) as error:
             self.problem_error = str(error)
+            return
+        except DatabaseUnavailable:
+            self.database_down = True
+            self.problem_error = "The database is unreachable: not saved yet. Save again soon."
             return
         self.editing_problem = False
         self.problem_error = ""
@@ -530,6 +578,8 @@ class RoomPageState(rx.State):
         """This page is still open: keep its participant online."""
         if not self.participant_id:
             return
+        if outage() is not None:
+            self.database_down = True  # the banner's retry_database clears it
         seat = (self._interview_id, self.participant_id)
         client = self.router.session.client_token
         if get_presence().beat(client=client, seat=seat, now=time.monotonic()):
@@ -1047,19 +1097,49 @@ def room_view() -> rx.Component:
     )
 
 
+def unavailable_view() -> rx.Component:
+    """The room could not be opened: the database is unreachable (it retries by itself)."""
+    return outage_page(
+        RoomPageState.retry_database,
+        "This interview opens by itself as soon as the database answers again.",
+    )
+
+
 @page_frame
 def room_page() -> rx.Component:
-    """``/i/<id>``: the room, the join form, or “not found”."""
-    return rx.cond(
-        ~RoomPageState.loaded,
-        rx.center(rx.spinner(size="3"), height="100%"),
+    """``/i/<id>``: the room, the join form, “not found”, or “database unreachable”."""
+    never_opened = RoomState.interview_id == ""
+    return rx.flex(
         rx.cond(
-            RoomState.ended,
-            ended_view(),
-            rx.cond(
-                RoomPageState.not_found,
-                not_found_view(),
-                rx.cond(RoomPageState.joined, room_view(), join_form()),
+            RoomPageState.database_down & ~never_opened,
+            outage_banner(
+                RoomPageState.retry_database,
+                "The code editor still works; other changes wait until it is back.",
             ),
         ),
+        rx.box(
+            rx.cond(
+                ~RoomPageState.loaded,
+                rx.center(rx.spinner(size="3"), height="100%"),
+                rx.cond(
+                    RoomState.ended,
+                    ended_view(),
+                    rx.cond(
+                        RoomPageState.not_found,
+                        not_found_view(),
+                        rx.cond(
+                            RoomPageState.database_down & never_opened,
+                            unavailable_view(),
+                            rx.cond(RoomPageState.joined, room_view(), join_form()),
+                        ),
+                    ),
+                ),
+            ),
+            flex="1",
+            min_height="0",
+            width="100%",
+        ),
+        direction="column",
+        height="100%",
+        width="100%",
     )

@@ -1,4 +1,5 @@
-"""Readiness in-process against the real Redis (up, and a port where nothing listens)."""
+"""Readiness in-process against the real Redis and databases (up, and ports where nothing
+listens)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,11 @@ async def test_redis_when_configured_is_required(
     assert report.components["database"].status == "up"
     assert report.components["redis"].status == expected
     assert report.status == expected
+
+
+async def test_an_unreachable_database_is_down_with_the_drivers_words(unreachable: str) -> None:
+    settings = get_settings().model_copy(update={"executor": "off"})
+    report = await check_health(settings)
+    assert report.status == "down"
+    assert report.components["database"].status == "down"
+    assert "Connection refused" in report.components["database"].detail
