@@ -198,8 +198,11 @@ async def wait_for_database() -> None:
         await asyncio.sleep(_WAIT_BACKOFF_SECONDS[min(attempt, len(_WAIT_BACKOFF_SECONDS) - 1)])
 
 
-async def watch(interval: float = WATCH_INTERVAL_SECONDS) -> None:
-    """Wait for the database, migrate it, then keep ``outage()`` current; runs until cancelled.
+async def watch(
+    migrated: asyncio.Event | None = None, interval: float = WATCH_INTERVAL_SECONDS
+) -> None:
+    """Wait for the database, migrate it (then set ``migrated``), then keep ``outage()``
+    current; runs until cancelled.
 
     Until the migration is done every session is refused with ``DatabaseUnavailable`` (the
     health check says so too), so nothing reads a schema that is not there yet.
@@ -219,6 +222,9 @@ async def watch(interval: float = WATCH_INTERVAL_SECONDS) -> None:
                 await asyncio.sleep(30)
                 continue
             _pending = None
+        _recovered()
+        if migrated is not None:
+            migrated.set()
         while True:
             await asyncio.sleep(interval)
             # A failure is recorded by ping(): the pages and the health check read outage().

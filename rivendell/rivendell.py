@@ -34,6 +34,9 @@ from rivendell.settings import DEFAULT_ADMIN_TOKEN_FILE, get_admin_token, get_se
 
 logger = logging.getLogger("rivendell")
 
+STARTUP_GRACE_SECONDS = 10.0
+"""How long a start waits for its database before serving without it."""
+
 collab = get_collab_server()
 
 
@@ -91,10 +94,14 @@ async def _running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 async def database_watch() -> AsyncIterator[None]:
     """Migrate the database once it answers, then keep watching it.
 
-    The server does not wait for it to start serving: with the database down it still answers
-    (liveness up, readiness and the API 503, the pages "unreachable — retrying") and never exits.
+    A start waits for the migration, but not for ever: with the database still down after
+    ``STARTUP_GRACE_SECONDS`` the server serves anyway (liveness up, readiness and the API 503,
+    the pages "unreachable — retrying"), migrates once it answers, and never exits over it.
     """
-    async with _running(db.watch()):
+    migrated = asyncio.Event()
+    async with _running(db.watch(migrated)):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(migrated.wait(), STARTUP_GRACE_SECONDS)
         yield
 
 

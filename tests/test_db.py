@@ -84,18 +84,15 @@ async def test_watch_waits_for_the_database_without_a_deadline(unreachable: str)
 
 
 async def test_watch_migrates_once_the_database_answers(configured: str) -> None:
-    watching = asyncio.create_task(database.watch(interval=0.1))
+    migrated = asyncio.Event()
+    watching = asyncio.create_task(database.watch(migrated, interval=0.1))
     try:
-        for _ in range(600):
-            if database.outage() is None:
-                tables = await asyncio.to_thread(
-                    lambda: sqlalchemy.inspect(database.get_engine()).get_table_names()
-                )
-                if "interview" in tables:
-                    break
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail("the watched database was never migrated")
+        await asyncio.wait_for(migrated.wait(), timeout=120)
+        assert database.outage() is None
+        tables = await asyncio.to_thread(
+            lambda: sqlalchemy.inspect(database.get_engine()).get_table_names()
+        )
+        assert "interview" in tables
         with database.session() as db:
             assert db.exec(sqlalchemy.text("SELECT 1")).one() == (1,)
     finally:

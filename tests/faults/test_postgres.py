@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from rivendell.api.errors import ERROR_CODES
 from rivendell.db import RETRY_AFTER_SECONDS
 from rivendell.layout import DATABASE_DOWN
+from tests.api.conftest import ADMIN_TOKEN
 from tests.e2e.server import Server, start_server, stop_server
 from tests.e2e.test_room import create_interview, join, participant
 from tests.faults.conftest import poll
@@ -36,6 +37,7 @@ def _start(tmp: Path, cluster: PostgresCluster) -> Server:
         {
             "REFLEX_DB_URL": cluster.url,
             "RIVENDELL_EXECUTOR": "off",
+            "RIVENDELL_ADMIN_TOKEN": ADMIN_TOKEN,
             "GRANIAN_WORKERS": "1",
         },
         own_build=True,
@@ -125,6 +127,13 @@ def test_postgres_outage_under_a_running_instance(
     expect(home.get_by_role("alert").filter(has_text=UNREACHABLE)).to_be_visible(
         timeout=NOTICE_TIMEOUT_MS
     )
+    admin = page_of()
+    admin.goto(f"{running.url}/admin")
+    admin.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    admin.get_by_role("button", name="Sign in").click()
+    expect(admin.get_by_role("alert").filter(has_text=UNREACHABLE)).to_be_visible(
+        timeout=NOTICE_TIMEOUT_MS
+    )
     _alive(running, pid)
 
     postgres_cluster.start()
@@ -145,6 +154,10 @@ def test_postgres_outage_under_a_running_instance(
     expect(home.get_by_role("alert").filter(has_text=UNREACHABLE)).to_have_count(
         0, timeout=NOTICE_TIMEOUT_MS
     )
+    expect(admin.get_by_role("table", name="Interviews")).to_contain_text(
+        "Through the outage", timeout=NOTICE_TIMEOUT_MS
+    )
+    expect(admin.get_by_role("alert").filter(has_text=UNREACHABLE)).to_have_count(0)
     host.get_by_role("button", name="Edit problem").click()
     host.get_by_role("textbox", name="Problem statement").fill("## After the outage")
     host.get_by_role("button", name="Save problem").click()
