@@ -1114,7 +1114,7 @@ def room_page() -> rx.Component:
             RoomPageState.database_down & ~never_opened,
             outage_banner(
                 RoomPageState.retry_database,
-                "The code editor still works; other changes wait until it is back.",
+                "You can keep typing in the editor; nothing else is saved until it is back.",
             ),
         ),
         rx.box(
