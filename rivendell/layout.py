@@ -75,12 +75,17 @@ def dead_end(heading: str, message: str) -> rx.Component:
     )
 
 
+def _retrying(on_retry: Any) -> rx.Component:
+    # Mounted with the notice, gone with it: the page stops retrying once the database is back.
+    return heartbeat(interval_ms=RETRY_INTERVAL_MS, on_beat=on_retry)
+
+
 def outage_banner(on_retry: Any, message: str) -> rx.Component:
     """A notice across the top of a page that still works in part; ``on_retry`` fires every 2 s."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("database", size=16)),
         rx.callout.text(rx.text.strong(DATABASE_DOWN, "…"), " ", message),
-        heartbeat(interval_ms=RETRY_INTERVAL_MS, on_beat=on_retry),
+        _retrying(on_retry),
         color_scheme="amber",
         role="alert",
         size="1",
@@ -96,7 +101,7 @@ def outage_page(on_retry: Any, message: str) -> rx.Component:
             rx.spinner(size="3"),
             rx.heading(DATABASE_DOWN, size="6", as_="h1", align="center"),
             rx.text(message, color_scheme="gray", align="center"),
-            heartbeat(interval_ms=RETRY_INTERVAL_MS, on_beat=on_retry),
+            _retrying(on_retry),
             align="center",
             spacing="4",
             role="alert",

@@ -13,9 +13,13 @@ next event without what the browser stores (its tokens), and that first event is
 Reflex 0.10 has no option for this, so ``supervise`` does it from outside, every two seconds
 while Redis answers: it restarts any of the three that stopped (Reflex's own idempotent
 "ensure" calls, which start a task only when the previous one is done) and, when Redis has
-restarted, turns the notifications on again and disconnects this worker's browsers: they
-reconnect at once and Reflex hydrates each from scratch with what it stores, as after a network
-blip. It changes nothing inside Reflex: the only non-public names it uses are the ones in
+restarted, turns the notifications on again and disconnects this worker's browsers: each
+reconnects with its next event (a room's heartbeat comes within 4 s) and Reflex hydrates it
+from scratch with what it stores, as after a network blip. A click that is the page's first
+event then may do nothing while the page gets its state back. (Closing the transport instead,
+which browsers reconnect from at once, left them connected but unanswered here.)
+
+It changes nothing inside Reflex: the only non-public names it uses are the ones in
 ``_listeners``, checked by a test so that a Reflex upgrade which renames them fails there
 rather than here in production.
 """

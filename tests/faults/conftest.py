@@ -11,11 +11,14 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import browser, new_context, page_of
+from tests.e2e.server import Server
+from tests.e2e.test_room import create_interview, join, participant
 from tests.faults.services import PostgresCluster, RedisServer
 
-__all__ = ["browser", "new_context", "page_of", "poll"]
+__all__ = ["browser", "new_context", "page_of", "poll", "two_in_a_room"]
 
 T = TypeVar("T")
 
@@ -36,6 +39,18 @@ def poll(check: Callable[[], T | None], what: str, deadline: float = DEADLINE_SE
         if time.monotonic() > give_up:
             pytest.fail(f"{what}: not after {deadline:.0f} s (last error: {last!r})")
         time.sleep(0.5)
+
+
+def two_in_a_room(
+    page_of: Callable[..., Page], server: Server, title: str
+) -> tuple[Page, Page, str]:
+    """An interviewer (Alex) and a candidate (Sam) in a new room: their pages and its URL."""
+    host = page_of()
+    url = create_interview(host, server, title=title)
+    guest = page_of()
+    join(guest, url, "Sam")
+    expect(participant(host, "Sam", "candidate", "online")).to_be_visible()
+    return host, guest, url
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from rivendell.db import RETRY_AFTER_SECONDS
 from rivendell.layout import DATABASE_DOWN
 from tests.api.conftest import ADMIN_TOKEN
 from tests.e2e.server import Server, start_server, stop_server
-from tests.e2e.test_room import create_interview, join, participant
-from tests.faults.conftest import poll
+from tests.e2e.test_room import create_interview, participant
+from tests.faults.conftest import poll, two_in_a_room
 from tests.faults.services import PostgresCluster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
@@ -100,11 +100,7 @@ def test_postgres_outage_under_a_running_instance(
     running: Server, postgres_cluster: PostgresCluster, page_of: Callable[..., Page]
 ) -> None:
     pid = running.process.pid
-    host = page_of()
-    url = create_interview(host, running, title="Through the outage")
-    guest = page_of()
-    join(guest, url, "Sam")
-    expect(participant(host, "Sam", "candidate", "online")).to_be_visible()
+    host, guest, url = two_in_a_room(page_of, running, "Through the outage")
     interview_id = url.rsplit("/", 1)[1]
 
     postgres_cluster.stop()
