@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rivendell.settings import Settings
 from rivendell.settings_doc import BEGIN, END, environment_variables, settings_markdown
+from tests.generated import generated_block
 
 DEPLOY_DOC = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
 
 
 def test_deploy_doc_settings_table_is_generated_from_settings() -> None:
-    text = DEPLOY_DOC.read_text(encoding="utf-8")
-    assert BEGIN in text, "docs/deploy.md has no generated settings table"
-    assert END in text
-    copy = text[text.index(BEGIN) : text.index(END) + len(END)]
-    assert copy == settings_markdown(), (
+    assert generated_block(DEPLOY_DOC, BEGIN, END) == settings_markdown(), (
         "docs/deploy.md settings table is stale: paste `python -m rivendell.settings_doc`"
     )
 
@@ -27,7 +26,7 @@ def test_every_setting_is_documented_under_the_variable_that_sets_it() -> None:
             assert f"`{variable}`" in settings_markdown(), variable
 
 
-def test_the_variables_shown_are_the_ones_read(monkeypatch) -> None:
+def test_the_variables_shown_are_the_ones_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RIVENDELL_EXECUTOR_POOL_SIZE", "7")
     monkeypatch.setenv("REFLEX_REDIS_URL", "redis://example:6379/0")
     settings = Settings()
