@@ -30,11 +30,10 @@ RUN /opt/uv/bin/uv sync --locked --no-dev --python /usr/bin/python3 && rm -rf /t
 # bun from npm: Reflex 0.10 refuses Debian's Node 18, and builds with this bun instead.
 COPY tools/package.json tools/package-lock.json tools/
 RUN npm ci --prefix tools --no-audit --no-fund --loglevel=error && rm -rf /root/.npm
-COPY rxconfig.py alembic.ini ./
+# What the frontend build reads, and nothing else: a change elsewhere does not rebuild it.
+COPY rxconfig.py ./
 COPY reflex.lock reflex.lock
 COPY assets assets
-COPY alembic alembic
-COPY scripts scripts
 COPY rivendell rivendell
 # The backend URL the browser uses. Unset (the default), a page reaches the backend at its own
 # origin, behind any balancer (rivendell/same_origin.py); set it only for a backend elsewhere.

@@ -1,9 +1,12 @@
 """Serve an already built Rivendell on one port: ``python -m scripts.serve`` (the image's command).
 
 ``reflex run --env prod --single-port`` compiles the app and rebuilds the frontend at every
-start (bun, a writable ``.web``, 10-16 s of CPU here), and ``--backend-only`` serves no frontend
-at all. The image builds the frontend once (``reflex export --frontend-only --no-zip``); this
-starts Reflex's own production server on that build, the same call ``reflex run --env prod
+start (bun, a writable ``.web``, 10-16 s of CPU here), and its compile checks the database
+schema, so it exits when the database is not up yet instead of waiting for it (the app's
+lifespan does: ``database_ready``); ``--backend-only`` serves no frontend at all.
+
+The image builds the frontend once (``reflex export --frontend-only --no-zip``); this starts
+Reflex's own production server on that build, the same call ``reflex run --env prod
 --single-port`` makes once its build is done, so the pages, ``/_event``, the API and the
 collaboration sockets share the one port. Granian starts ``GRANIAN_WORKERS`` worker processes
 (the image sets 1: one server process per container, scaled by running more containers).
