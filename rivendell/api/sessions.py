@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from reflex_base.config import get_config
 
 from rivendell import crud
 from rivendell.api.errors import ApiError, error_responses
@@ -74,7 +75,15 @@ Token = Annotated[str, Security(bearer_token)]
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address, for rate limits: behind ``trusted_proxy_hops`` proxies (Reflex's
+    ``REFLEX_TRUSTED_PROXY_HOPS``, as the UI uses), the one they say they forwarded for."""
+    direct = request.client.host if request.client else "unknown"
+    hops = get_config().trusted_proxy_hops
+    if not hops:
+        return direct
+    forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",")]
+    forwarded = [ip for ip in forwarded if ip]
+    return forwarded[-hops] if len(forwarded) >= hops else direct
 
 
 def _status(interview: Interview) -> SessionStatus:
