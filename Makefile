@@ -20,7 +20,7 @@ REFLEX_ENV := PATH="$(BUN_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" REFLEX_USE_SYSTEM_B
 	REFLEX_TELEMETRY_ENABLED=false
 
 .PHONY: help run test lint format typecheck check deps chromium screenshots bench bench-collab \
-	dockerd images image bench-executor clean
+	bench-fleet dockerd images image bench-executor clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench: deps chromium ## The room-page benchmark (figures for docs/benchmarks.md)
 
 bench-collab: deps ## The co-editing load benchmark, next to a bare pycrdt-websocket server (10-30 min)
 	$(REFLEX_ENV) $(VENV)/bin/python -m bench.collab
+
+bench-fleet: deps ## Co-editing on one instance and across two (PostgreSQL + Redis), same run (15-30 min)
+	$(REFLEX_ENV) $(VENV)/bin/python -m bench.fleet
 
 dockerd: ## Start a Docker engine for the sandboxes if none answers (no systemd needed)
 	scripts/start-dockerd.sh
