@@ -5,6 +5,7 @@ from reflex_base.plugins.sitemap import SitemapPlugin
 
 from rivendell.components.browser_run import PyodidePlugin
 from rivendell.components.editor import MonacoVitePlugin
+from rivendell.same_origin import SameOriginPlugin
 from rivendell.settings import get_settings
 
 settings = get_settings()
@@ -22,6 +23,7 @@ config = rx.Config(
         ),
         MonacoVitePlugin(),
         PyodidePlugin(),
+        SameOriginPlugin(),
     ],
     # Interview rooms are private links: nothing to list in a sitemap.
     disable_plugins=[SitemapPlugin],

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -76,8 +75,8 @@ async def run_cleanup(settings: Settings | None = None) -> CleanupRun:
 
     presence = get_presence()
     gone = set(ended) | set(deleted)
-    dropped = [seat for room in gone for seat in presence.drop_room(room)]
-    dropped += presence.sweep(time.monotonic())
+    dropped = [seat for room in gone for seat in await presence.drop_room(room)]
+    dropped += await presence.sweep()
     for interview_id, participant_id in dropped:
         if interview_id not in gone:
             bus.publish(RoomEvent(interview_id, EventType.USER_LEFT, {"id": participant_id}))

@@ -7,7 +7,6 @@ import contextlib
 import functools
 import gc
 import logging
-import time
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -20,7 +19,7 @@ from rivendell import db
 from rivendell.api import create_api
 from rivendell.cleanup import cleanup_loop
 from rivendell.collab import get_collab_server
-from rivendell.events import EventType, RoomEvent, bus
+from rivendell.events import EventType, RedisRelay, RoomEvent, bus
 from rivendell.pages.admin import ROUTE as ADMIN_ROUTE
 from rivendell.pages.admin import AdminState, admin_page
 from rivendell.pages.index import HomeState, index_page
@@ -148,10 +147,26 @@ async def code_runs() -> AsyncIterator[None]:
 
 @app.register_lifespan_task
 @contextlib.asynccontextmanager
+async def event_relay() -> AsyncIterator[None]:
+    """With Redis, carry room events between this process and every other one of the fleet."""
+    redis_url = get_settings().redis_url
+    if not redis_url:
+        yield
+        return
+    async with RedisRelay(bus, redis_url):
+        yield
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
 async def room_sync() -> AsyncIterator[None]:
-    """Keep every room's shared state in step with the event bus."""
+    """Keep every room's shared state in step with the event bus.
+
+    Only this process's own events: with Redis the state lives there, and the process that
+    published an event updates it once for every instance.
+    """
     subscriber = functools.partial(refresh_room, app)
-    bus.subscribe(subscriber)
+    bus.subscribe(subscriber, local_only=True)
     try:
         yield
     finally:
@@ -169,12 +184,19 @@ async def presence_watch() -> AsyncIterator[None]:
     presence = get_presence()
     namespace = app.event_namespace
     original_disconnect = namespace.on_disconnect if namespace else None
+    leaving: set[asyncio.Task[None]] = set()
+
+    async def leave(token: str) -> None:
+        if (seat := await presence.leave(token)) is not None:
+            _announce_left(seat)
 
     def on_disconnect(sid: str) -> asyncio.Task[Any] | None:
         token = namespace.sid_to_token.get(sid) if namespace else None
         result = original_disconnect(sid) if original_disconnect else None
-        if token and (seat := presence.leave(token)) is not None:
-            _announce_left(seat)
+        if token:
+            task = asyncio.get_running_loop().create_task(leave(token))
+            leaving.add(task)
+            task.add_done_callback(leaving.discard)
         return result
 
     if namespace is not None:
@@ -184,8 +206,11 @@ async def presence_watch() -> AsyncIterator[None]:
     async def sweep() -> None:
         while True:
             await asyncio.sleep(1)
-            for seat in presence.sweep(time.monotonic()):
-                _announce_left(seat)
+            try:
+                for seat in await presence.sweep():
+                    _announce_left(seat)
+            except Exception:
+                logger.exception("presence: the sweep failed")
 
     sweeper = asyncio.create_task(sweep())
     try:

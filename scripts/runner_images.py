@@ -38,6 +38,15 @@ def make_local_base() -> None:
             sys.exit("tar of the debootstrap tree failed")
 
 
+def ensure_local_base() -> None:
+    """Make ``LOCAL_BASE`` unless the engine has it (the app image builds on it too)."""
+    if image_exists(LOCAL_BASE):
+        return
+    started = time.monotonic()
+    make_local_base()
+    print(f"{LOCAL_BASE}: made in {time.monotonic() - started:.0f} s")
+
+
 def build(name: str, base: str) -> None:
     """One ``docker build`` with the classic builder (no BuildKit images are needed)."""
     command = [
@@ -64,15 +73,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("images", nargs="*", help="only these images (default: all)")
     parser.add_argument("--base", default=os.environ.get("RUNNER_BASE", LOCAL_BASE))
+    parser.add_argument(
+        "--base-only", action="store_true", help=f"only make {LOCAL_BASE} if it is missing"
+    )
     args = parser.parse_args()
+    if args.base_only:
+        ensure_local_base()
+        return
     names = args.images or image_names()
     missing = [name for name in names if not image_exists(image_tag(name))]
     for name in sorted(set(names) - set(missing)):
         print(f"{image_tag(name)}: up to date")
-    if missing and args.base == LOCAL_BASE and not image_exists(LOCAL_BASE):
-        started = time.monotonic()
-        make_local_base()
-        print(f"{LOCAL_BASE}: made in {time.monotonic() - started:.0f} s")
+    if missing and args.base == LOCAL_BASE:
+        ensure_local_base()
     for name in missing:
         started = time.monotonic()
         build(name, args.base)

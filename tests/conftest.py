@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from sqlmodel import Session
 
 from rivendell import db as database
 from rivendell import presence
 from rivendell.settings import get_settings
-from tests.e2e.server import Server, start_server, stop_server
+from tests.e2e.server import Server, free_port, start_server, stop_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "RIVENDELL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_SERVER_URL = os.environ.get("RIVENDELL_TEST_REDIS", "redis://127.0.0.1:6379")
+"""The shared Redis server; each test module that needs it takes a logical database of its own:
+7 the fleet (tests/fleet), 13 the event bus and presence, 14 the collaboration relay, 15 the
+rate limits."""
 
 
 def _reset_caches() -> None:
@@ -39,6 +46,55 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_redis_database(number: int) -> Iterator[str]:
+    """The URL of logical database ``number`` of the test Redis, emptied before and after."""
+    url = f"{REDIS_SERVER_URL}/{number}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+class OwnRedis:
+    """A redis-server of a test's own on a free port, to stop and start again."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed"
+        self._binary = binary
+        self._port = free_port()
+        self.url = f"redis://127.0.0.1:{self._port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(self._binary, "--port", str(self._port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    """A redis-server of this test's own (started), to stop and start again."""
+    own = OwnRedis()
+    own.start()
+    yield own
+    own.stop()
 
 
 @pytest.fixture

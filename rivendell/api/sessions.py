@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from reflex_base.config import get_config
 
 from rivendell import crud
 from rivendell.api.errors import ApiError, error_responses
@@ -36,6 +37,7 @@ from rivendell.executor.base import MAX_INPUT_BYTES
 from rivendell.models import (
     Interview,
     InterviewCreate,
+    InterviewSummary,
     ParticipantCreate,
     Run,
     first_error_message,
@@ -73,7 +75,15 @@ Token = Annotated[str, Security(bearer_token)]
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address, for rate limits: behind ``trusted_proxy_hops`` proxies (Reflex's
+    ``REFLEX_TRUSTED_PROXY_HOPS``, as the UI uses), the one they say they forwarded for."""
+    direct = request.client.host if request.client else "unknown"
+    hops = get_config().trusted_proxy_hops
+    if not hops:
+        return direct
+    forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",")]
+    forwarded = [ip for ip in forwarded if ip]
+    return forwarded[-hops] if len(forwarded) >= hops else direct
 
 
 def _status(interview: Interview) -> SessionStatus:
@@ -104,14 +114,13 @@ def _run_out(run: Run) -> RunOut:
     )
 
 
-def _session_out(request: Request, interview_id: str) -> SessionOut:
+def _session_out(request: Request, interview_id: str, online: set[int]) -> SessionOut:
     with session() as db:
         interview = crud.get_interview(db=db, interview_id=interview_id)
         if interview is None:
             raise ApiError("not_found", "interview not found")
         people = crud.list_participants(db=db, interview_id=interview_id)
         runs = crud.list_runs(db=db, interview_id=interview_id, limit=1)
-    online = get_presence().online(interview_id)
     live_code = get_collab_server().text_of(interview_id)
     return SessionOut(
         id=interview.id,
@@ -135,7 +144,8 @@ def _session_out(request: Request, interview_id: str) -> SessionOut:
 
 
 async def _session(request: Request, interview_id: str) -> SessionOut:
-    return await asyncio.to_thread(_session_out, request, interview_id)
+    online = await get_presence().online(interview_id)
+    return await asyncio.to_thread(_session_out, request, interview_id, online)
 
 
 @router.post(
@@ -180,9 +190,9 @@ async def list_sessions(
 ) -> Page:
     """A page of interviews, the most recently active first. Never shows a token."""
 
-    def read() -> tuple[list[SessionSummaryOut], int]:
+    def read() -> tuple[list[InterviewSummary], int]:
         with session() as db:
-            rows, total = crud.list_interviews(
+            return crud.list_interviews(
                 db=db,
                 token=token,
                 admin_token=get_admin_token(),
@@ -191,25 +201,25 @@ async def list_sessions(
                 limit=limit,
                 offset=offset,
             )
-        presence, ttl, now = get_presence(), _ttl(), utcnow()
-        items = [
-            SessionSummaryOut(
-                **row.model_dump(),
-                url=_url(request, row.id),
-                status=(
-                    SessionStatus.ENDED
-                    if row.ended_at
-                    else SessionStatus.EXPIRED
-                    if row.updated_at < now - ttl
-                    else SessionStatus.ACTIVE
-                ),
-                participants_online=len(presence.online(row.id)),
-            )
-            for row in rows
-        ]
-        return items, total
 
-    items, total = await asyncio.to_thread(read)
+    rows, total = await asyncio.to_thread(read)
+    online = await get_presence().online_in(row.id for row in rows)
+    ttl, now = _ttl(), utcnow()
+    items = [
+        SessionSummaryOut(
+            **row.model_dump(),
+            url=_url(request, row.id),
+            status=(
+                SessionStatus.ENDED
+                if row.ended_at
+                else SessionStatus.EXPIRED
+                if row.updated_at < now - ttl
+                else SessionStatus.ACTIVE
+            ),
+            participants_online=len(online[row.id]),
+        )
+        for row in rows
+    ]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

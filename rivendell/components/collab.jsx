@@ -119,6 +119,12 @@ transition:opacity .4s}`;
  */
 export const liveSessions = new Map();
 
+// A session can end while its socket is down (the server died, and the page re-rendered the
+// editor meanwhile): its last edits then reached no one. Its document is kept here, by room,
+// and merged into the room's next session, which sends it on syncing. Yjs merges are
+// idempotent, so whatever the server already had changes nothing.
+const leftoverByRoom = new Map();
+
 /**
  * Start collaborating on `editor`'s model. The text is bound only after the first sync
  * (until then the caller keeps the editor read-only), so nothing typed before can be lost
@@ -129,6 +135,9 @@ export const liveSessions = new Map();
 export function startCollab({ editor, monaco, room, token, user, onChange, onLost }) {
   const ydoc = new Y.Doc();
   const ytext = ydoc.getText("code");
+  const leftover = leftoverByRoom.get(room);
+  leftoverByRoom.delete(room);
+  if (leftover) Y.applyUpdate(ydoc, leftover, "leftover");
   const provider = new WebsocketProvider(collabServerUrl(), encodeURIComponent(room), ydoc, {
     params: { token: token ?? "" },
     connect: false, // once our listeners and awareness state are in place (end of this function)
@@ -210,6 +219,7 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
   // Its SyncStep1 tells: a non-empty server that shares no author with what it sent before
   // is another document. Then drop ours (edits it never got are lost) and start afresh.
   const vouched = new Set(); // authors the server's state vectors listed so far
+  let discardOnDestroy = false; // this copy is another document's: never merge it again
   const handleSync = provider.messageHandlers[0];
   provider.messageHandlers[0] = (encoder, decoder, prov, emitSynced, messageType) => {
     const serverVector = peekServerStateVector(decoder);
@@ -217,6 +227,7 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
       const authors = [...serverVector].filter(([, clock]) => clock > 0).map(([client]) => client);
       if (vouched.size > 0 && authors.length > 0 && !authors.some((client) => vouched.has(client))) {
         console.warn("Live co-editing: the server has another copy of the document; loading it.");
+        discardOnDestroy = true;
         provider.disconnect();
         onLost?.();
         return;
@@ -494,6 +505,7 @@ export function startCollab({ editor, monaco, room, token, user, onChange, onLos
     }
     destroyed = true;
     if (liveSessions.get(room) === session) liveSessions.delete(room);
+    if (!discardOnDestroy && status.bound) leftoverByRoom.set(room, Y.encodeStateAsUpdate(ydoc));
     provider.destroy();
     ydoc.destroy();
   };

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import socket
 import time
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 
 LABEL = "rivendell.sandbox"
 INSTANCE_LABEL = "rivendell.instance"
+# The process that started a sandbox: "host:pid:start time". An instance runs several worker
+# processes (Granian's, with Redis) under one instance name; each removes only the sandboxes
+# of processes that are gone, never a live sibling's pool.
+OWNER_LABEL = "rivendell.owner"
 MAGIC = b"RVN1"
 # The launcher's own start, and the wait for Docker to answer, on top of the limits.
 GRACE_SECONDS = 5.0
@@ -301,7 +306,7 @@ class DockerExecutor:
             except Exception as error:
                 raise _unreachable(error) from error
             self._client = client
-            removed = await self._blocking(_remove_labelled, client, self.instance)
+            removed = await self._blocking(_remove_labelled, client, self.instance, True)
             if removed:
                 log.info("removed %d sandbox containers left by a previous run", removed)
             for language in languages().values():
@@ -397,7 +402,7 @@ class DockerExecutor:
             hostname="sandbox",
             network_disabled=True,
             stdin_open=True,  # with detach=False the SDK also sets StdinOnce
-            labels={LABEL: "1", INSTANCE_LABEL: self.instance},
+            labels={LABEL: "1", INSTANCE_LABEL: self.instance, OWNER_LABEL: _process_owner()},
             host_config=host_config,
         )
         container_id: str = created["Id"]
@@ -686,9 +691,34 @@ def _unreachable(error: Exception) -> ExecutorUnavailable:
     return ExecutorUnavailable(f"the Docker engine is not reachable ({type(error).__name__})")
 
 
-def _remove_labelled(client: docker.DockerClient, instance: str | None) -> int:
+def _process_owner(pid: int | None = None) -> str:
+    """``host:pid:start time`` of a process of this host (its start time tells a reused pid)."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    started = stat.rsplit(")", 1)[1].split()[19]
+    return f"{socket.gethostname()}:{pid}:{started}"
+
+
+def _owner_gone(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    if host != socket.gethostname():
+        # Another host under our instance name: this instance before its container was
+        # replaced (instance names are one per app instance).
+        return True
+    pid = rest.partition(":")[0]
+    return not pid.isdigit() or _process_owner(int(pid)) != owner
+
+
+def _remove_labelled(
+    client: docker.DockerClient, instance: str | None, only_gone_owners: bool = False
+) -> int:
     wanted = f"{INSTANCE_LABEL}={instance}" if instance is not None else LABEL
-    found = client.api.containers(all=True, filters={"label": [LABEL, wanted]}, quiet=True)
+    found = client.api.containers(all=True, filters={"label": [LABEL, wanted]})
+    if only_gone_owners:
+        found = [c for c in found if _owner_gone((c.get("Labels") or {}).get(OWNER_LABEL, ""))]
     for container in found:
         with contextlib.suppress(docker.errors.NotFound):
             client.api.remove_container(container["Id"], force=True)

@@ -21,6 +21,7 @@ from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.layout import outage_banner, page_frame
 from rivendell.markdown import render_markdown
+from rivendell.models import InterviewSummary
 from rivendell.presence import get_presence
 from rivendell.settings import get_admin_token
 
@@ -155,6 +156,7 @@ class AdminState(rx.State):
     async def view(self, interview_id: str):
         """Open one interview read-only."""
         token, admin_token = self._token, get_admin_token()
+        online = await get_presence().online(interview_id)
 
         def read() -> AdminDetail | None:
             if not crud.is_admin(token=token, admin_token=admin_token):
@@ -165,7 +167,6 @@ class AdminState(rx.State):
                     return None
                 people = crud.list_participants(db=db, interview_id=interview_id)
                 runs = crud.list_runs(db=db, interview_id=interview_id, limit=10)
-            online = get_presence().online(interview_id)
             return AdminDetail(
                 id=interview.id,
                 title=interview.title,
@@ -239,7 +240,7 @@ class AdminState(rx.State):
         token, admin_token = self._token, get_admin_token()
         status, search = self.status_filter, self.search
 
-        def read() -> tuple[list[AdminRow], int, str]:
+        def read() -> tuple[list[InterviewSummary], int, str]:
             with session() as db:
                 summaries, total = crud.list_interviews(
                     db=db,
@@ -250,22 +251,6 @@ class AdminState(rx.State):
                     limit=PAGE_SIZE,
                 )
                 last = crud.last_cleanup(db=db)
-            presence = get_presence()
-            rows = [
-                AdminRow(
-                    id=s.id,
-                    title=s.title,
-                    language=s.language,
-                    created=_when(s.created_at),
-                    last_activity=_when(s.updated_at),
-                    status="ended" if s.ended_at else "active",
-                    participants=s.participants,
-                    online=len(presence.online(s.id)),
-                    runs=s.runs,
-                    size=_size(s.size_bytes),
-                )
-                for s in summaries
-            ]
             cleanup = "No cleanup has run yet."
             if last is not None:
                 cleanup = (
@@ -275,10 +260,10 @@ class AdminState(rx.State):
                     f"{last.containers_removed} orphaned sandboxes"
                     + (f" (errors: {last.error})" if last.error else "")
                 )
-            return rows, total, cleanup
+            return summaries, total, cleanup
 
         try:
-            self.rows, self.total, self.last_cleanup = await asyncio.to_thread(read)
+            summaries, self.total, self.last_cleanup = await asyncio.to_thread(read)
         except crud.Unauthorized:
             self.signed_in, self._token = False, ""
             return
@@ -286,6 +271,22 @@ class AdminState(rx.State):
             self.database_down = True
             return
         self.database_down = False
+        online = await get_presence().online_in(s.id for s in summaries)
+        self.rows = [
+            AdminRow(
+                id=s.id,
+                title=s.title,
+                language=s.language,
+                created=_when(s.created_at),
+                last_activity=_when(s.updated_at),
+                status="ended" if s.ended_at else "active",
+                participants=s.participants,
+                online=len(online[s.id]),
+                runs=s.runs,
+                size=_size(s.size_bytes),
+            )
+            for s in summaries
+        ]
         shown = {row.id for row in self.rows}
         self.selected = [i for i in self.selected if i in shown]
 

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -161,15 +160,13 @@ class RoomSnapshot:
     runs: list[RunView]
 
 
-def load_snapshot(interview_id: str) -> RoomSnapshot | None:
-    """The room as stored now, or ``None`` when the interview is unknown or expired."""
+def _load_snapshot(interview_id: str, online: set[int]) -> RoomSnapshot | None:
     with session() as db:
         interview = crud.get_live_interview(db=db, interview_id=interview_id, ttl=_ttl())
         if interview is None:
             return None
         people = crud.list_participants(db=db, interview_id=interview_id)
         runs = [_run_view(run, by) for run, by in crud.list_runs(db=db, interview_id=interview_id)]
-    online = get_presence().online(interview_id)
     return RoomSnapshot(
         interview_id=interview.id,
         title=interview.title,
@@ -190,6 +187,12 @@ def load_snapshot(interview_id: str) -> RoomSnapshot | None:
             dataclasses.replace(view, stdin="", stdout="", stderr="", receipt="") for view in runs
         ],
     )
+
+
+async def load_snapshot(interview_id: str) -> RoomSnapshot | None:
+    """The room as stored now, or ``None`` when the interview is unknown or expired."""
+    online = await get_presence().online(interview_id)
+    return await asyncio.to_thread(_load_snapshot, interview_id, online)
 
 
 _SHARED_FIELDS = (
@@ -218,7 +221,7 @@ class RoomState(rx.SharedState):
     runs: list[RunView] = []
     # Set when the interview ends while the room is open: everyone sees it is over, at once.
     ended: bool = False
-    # The server's mirror of the shared document (Run, the API and the admin page read it);
+    # The server's mirror of the shared document, updated by each save (at most ~0.9 s behind);
     # backend-only: browsers get the code from the document itself, never through this state.
     _code: str = ""
 
@@ -252,7 +255,7 @@ class RoomState(rx.SharedState):
         interview_id = str(await self.get_var_value(rx.State.interview))
         page = await self.get_state(RoomPageState)
         try:
-            snapshot = await asyncio.to_thread(load_snapshot, interview_id)
+            snapshot = await load_snapshot(interview_id)
         except DatabaseUnavailable:
             page.database_down = page.loaded = True
             return
@@ -271,12 +274,12 @@ async def refresh_room(app: rx.App, event: RoomEvent) -> None:
     """Event-bus subscriber: bring the room's shared state up to date with the database."""
     token = BaseStateToken(ident=event.interview_id, cls=RoomState)
     if event.type == EventType.CODE_SAVED and isinstance(code := event.data.get("code"), str):
-        # Saves come twice a second while someone types and change nothing else: no database
-        # read, no Markdown render, and nothing sent to browsers (the mirror is backend-only).
+        # Saves come at typing speed and change nothing else: no database read, no Markdown
+        # render, and nothing sent to browsers (the mirror is backend-only).
         async with app.modify_state(token) as root:
             (await root.get_state(RoomState))._code = code
         return
-    snapshot = await asyncio.to_thread(load_snapshot, event.interview_id)
+    snapshot = await load_snapshot(event.interview_id)
     if snapshot is None:
         if event.type == EventType.SESSION_ENDED:
             async with app.modify_state(token) as root:
@@ -383,7 +386,7 @@ class RoomPageState(rx.State):
         if not room.interview_id:
             return RoomState.open_room  # it never opened
         try:
-            snapshot = await asyncio.to_thread(load_snapshot, room.interview_id)
+            snapshot = await load_snapshot(room.interview_id)
         except DatabaseUnavailable:
             return
         self.database_down = False
@@ -574,7 +577,7 @@ class RoomPageState(rx.State):
             return rx.toast.error(str(error))
 
     @rx.event
-    def heartbeat(self):
+    async def heartbeat(self):
         """This page is still open: keep its participant online."""
         if not self.participant_id:
             return
@@ -582,7 +585,7 @@ class RoomPageState(rx.State):
             self.database_down = True  # the banner's retry_database clears it
         seat = (self._interview_id, self.participant_id)
         client = self.router.session.client_token
-        if get_presence().beat(client=client, seat=seat, now=time.monotonic()):
+        if await get_presence().beat(client=client, seat=seat):
             bus.publish(RoomEvent(seat[0], EventType.USER_JOINED, {"id": seat[1]}))
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +28,6 @@ from pycrdt import (
 from rivendell.collab.relay import KEY_PREFIX, Relay
 from rivendell.collab.room import CollabRoom, new_document
 from tests.collab.test_room import Inbox, noop_save, serve, update_from
-from tests.e2e.server import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 ROOM = "relay-room"
@@ -163,45 +160,6 @@ async def test_the_stream_keeps_only_the_retention_window() -> None:
         ttl = await redis.pttl(KEY_PREFIX + ROOM)
         await redis.aclose()
         assert 0 < ttl <= 1000
-
-
-@pytest.fixture
-def own_redis() -> Any:
-    """A redis-server of this test's own, to stop and start again."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed"
-    port = free_port()
-
-    class Own:
-        url = f"redis://127.0.0.1:{port}/0"
-        process: subprocess.Popen[bytes] | None = None
-
-        def start(self) -> None:
-            self.process = subprocess.Popen(
-                [
-                    binary,
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
-
-        def stop(self) -> None:
-            if self.process is not None:
-                self.process.kill()
-                self.process.wait()
-                self.process = None
-
-    own = Own()
-    own.start()
-    yield own
-    own.stop()
 
 
 async def test_without_redis_rooms_say_degraded_and_converge_once_it_is_back(

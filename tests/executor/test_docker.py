@@ -4,13 +4,19 @@ the warm pool, cleanup, and a clear answer when Docker is unreachable."""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 
 import docker
 import pytest
 
 from rivendell.executor.base import ExecutorUnavailable, Limits, RunRequest, Status
-from rivendell.executor.docker import DockerExecutor, remove_orphans
+from rivendell.executor.docker import (
+    OWNER_LABEL,
+    DockerExecutor,
+    _process_owner,
+    remove_orphans,
+)
 from rivendell.executor.languages import languages
 from tests.executor.sandbox import assert_nothing_left, labelled_containers
 
@@ -188,6 +194,31 @@ async def test_start_removes_what_a_crashed_instance_left(
         assert labelled_containers(docker_client, instance) == []
     with pytest.raises(docker.errors.NotFound):
         docker_client.api.inspect_container(orphan["Id"])
+
+
+@pytest.mark.docker
+async def test_start_keeps_the_sandboxes_of_a_live_sibling_process(
+    docker_client: docker.DockerClient,
+) -> None:
+    # Workers of one instance share its name: a worker starting late must not take a live
+    # sibling's pool, only what dead processes left.
+    instance = f"test-sibling-{uuid.uuid4().hex[:8]}"
+    image = languages()["python"].image_tag
+    labels = {"rivendell.sandbox": "1", "rivendell.instance": instance}
+    sibling = docker_client.api.create_container(
+        image, labels={**labels, OWNER_LABEL: _process_owner()}
+    )
+    dead = docker_client.api.create_container(
+        image, labels={**labels, OWNER_LABEL: f"{socket.gethostname()}:999999999:1"}
+    )
+    try:
+        async with DockerExecutor(pool_size=0, instance=instance) as executor:
+            assert await executor.available()
+            docker_client.api.inspect_container(sibling["Id"])
+            with pytest.raises(docker.errors.NotFound):
+                docker_client.api.inspect_container(dead["Id"])
+    finally:
+        remove_orphans(instance=instance)
 
 
 async def test_unreachable_engine_gives_a_clear_message() -> None:

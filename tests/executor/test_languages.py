@@ -10,6 +10,7 @@ from rivendell.executor.base import RunRefused
 from rivendell.executor.images import dockerfile, image_names
 from rivendell.executor.languages import DEFAULT_LANGUAGE, languages, runnable_language
 from rivendell.executor.limits_doc import BEGIN, END, limits_markdown
+from tests.generated import generated_block
 
 SERVER_LANGUAGES = {
     "python",
@@ -72,10 +73,6 @@ def test_unknown_and_editor_only_languages_are_refused_clearly(language_id: str)
 
 
 def test_readme_limits_table_is_generated_from_limits() -> None:
-    text = README.read_text(encoding="utf-8")
-    assert BEGIN in text, "README has no generated limits table"
-    assert END in text
-    copy = text[text.index(BEGIN) : text.index(END) + len(END)]
-    assert copy == limits_markdown(), (
+    assert generated_block(README, BEGIN, END) == limits_markdown(), (
         "README limits table is stale: paste `python -m rivendell.executor.limits_doc`"
     )

@@ -1,0 +1,1 @@
+"""Several Rivendell instances serving one room: PostgreSQL + Redis."""
