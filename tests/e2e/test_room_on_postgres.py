@@ -29,7 +29,8 @@ def test_room_works_on_postgres(postgres_server: Server, page_of: Callable[..., 
     url = create_interview(host, postgres_server, title="On PostgreSQL")
     guest = page_of()
     join(guest, url, "Sam")
-    expect(participant(host, "Sam", "candidate", "online")).to_be_visible()
+    # Online once Sam's page has beaten: within the presence timeout, not Playwright's 5 s.
+    expect(participant(host, "Sam", "candidate", "online")).to_be_visible(timeout=15_000)
     host.get_by_role("button", name="Edit problem").click()
     host.get_by_role("textbox", name="Problem statement").fill("## Stored in PostgreSQL")
     host.get_by_role("button", name="Save problem").click()
