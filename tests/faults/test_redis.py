@@ -8,7 +8,6 @@ and an update made on one worker reaches the browsers of the other (two workers)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,14 +15,13 @@ import redis
 from playwright.sync_api import Page, expect
 
 from tests.e2e.server import Server, start_server, stop_server
-from tests.e2e.test_room import join
+from tests.e2e.test_room import join, participant
 from tests.faults.conftest import poll, two_in_a_room
 from tests.faults.services import RedisServer
 
 pytestmark = pytest.mark.browser
 
 RECOVERY_TIMEOUT_MS = 60_000
-KIM = re.compile(r"^Kim, candidate")
 
 
 def _subscriptions(server: RedisServer) -> int:
@@ -113,10 +111,9 @@ def test_reflex_events_work_again_after_redis_restarts(
     expect(guest.get_by_role("region", name="Code editor")).to_be_visible()
     late = page_of()
     join(late, url, "Kim")
-    # Presence is per worker until it moves to Redis, so not "online": only that Kim is listed.
     for page in (host, guest):
-        expect(
-            page.get_by_role("list", name="Participants").get_by_role("listitem", name=KIM)
-        ).to_be_visible(timeout=RECOVERY_TIMEOUT_MS)
+        expect(participant(page, "Kim", "candidate", "online")).to_be_visible(
+            timeout=RECOVERY_TIMEOUT_MS
+        )
     assert on_redis.process.poll() is None
     assert on_redis.process.pid == pid
