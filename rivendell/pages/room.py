@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import secrets
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -279,15 +280,28 @@ async def refresh_room(app: rx.App, event: RoomEvent) -> None:
         async with app.modify_state(token) as root:
             (await root.get_state(RoomState))._code = code
         return
-    snapshot = await load_snapshot(event.interview_id)
-    if snapshot is None:
-        if event.type == EventType.SESSION_ENDED:
-            async with app.modify_state(token) as root:
-                (await root.get_state(RoomState)).ended = True
-        return
-    async with app.modify_state(token) as root:
-        room = await root.get_state(RoomState)
-        room._apply(snapshot)
+    # One refresh of a room at a time: snapshots of the same room read concurrently could be
+    # applied out of order, an older one (a joiner not online yet) last.
+    lock = _refreshing.get(event.interview_id)
+    if lock is None:
+        lock = _refreshing[event.interview_id] = asyncio.Lock()
+    async with lock:
+        try:
+            snapshot = await load_snapshot(event.interview_id)
+        except DatabaseUnavailable:
+            return  # logged once by rivendell.db; the pages catch up when it is back
+        if snapshot is None:
+            if event.type == EventType.SESSION_ENDED:
+                async with app.modify_state(token) as root:
+                    (await root.get_state(RoomState)).ended = True
+            return
+        async with app.modify_state(token) as root:
+            room = await root.get_state(RoomState)
+            room._apply(snapshot)
+
+
+# Held only while a refresh of that room runs or waits: a room nobody refreshes has no entry.
+_refreshing: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 def _language_items() -> list[list[str]]:
