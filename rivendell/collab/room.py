@@ -149,7 +149,7 @@ class CollabRoom(YRoom):
         try:
             await self.serve(channel)
         except BaseException as error:  # pyo3 panics are BaseException
-            if _is_cancellation(error):
+            if is_cancellation(error):
                 raise
             logger.exception("collab %s: a client's message broke the room", self.interview_id)
             channel.close(CLOSE_INTERNAL, "the server could not apply your change")
@@ -194,7 +194,7 @@ class CollabRoom(YRoom):
         try:
             self.ydoc.apply_update(update)
         except BaseException as error:  # pyo3 panics are BaseException
-            if _is_cancellation(error):
+            if is_cancellation(error):
                 raise
             logger.exception("collab %s: a relayed update did not apply", self.interview_id)
         finally:
@@ -260,9 +260,9 @@ class CollabRoom(YRoom):
         return True
 
 
-def _is_cancellation(error: BaseException) -> bool:
+def is_cancellation(error: BaseException) -> bool:
     if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
         return True
     if isinstance(error, BaseExceptionGroup):
-        return any(_is_cancellation(inner) for inner in error.exceptions)
+        return any(is_cancellation(inner) for inner in error.exceptions)
     return False

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rivendell.collab.channel import ClientChannel, Limits
 from rivendell.collab.relay import Relay
-from rivendell.collab.room import CollabRoom, SaveDocument, new_document
+from rivendell.collab.room import CollabRoom, SaveDocument, is_cancellation, new_document
 
 __all__ = ["PATH_PREFIX", "Admission", "CollabServer", "Refused"]
 
@@ -253,7 +253,7 @@ def _apply_update(doc: Doc, update: bytes) -> None:
     try:
         doc.apply_update(update)
     except BaseException as error:  # pyo3 panics are BaseException
-        if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+        if is_cancellation(error):
             raise
         logger.exception("collab: a relayed update did not apply")
 
