@@ -25,6 +25,7 @@ from rivendell.models import (
     PALETTE,
     CleanupRun,
     Document,
+    Edit,
     Interview,
     InterviewCreate,
     InterviewSummary,
@@ -34,6 +35,8 @@ from rivendell.models import (
     Run,
     Runner,
     RunStatus,
+    TimelineEvent,
+    TimelineKind,
     check_language,
     utcnow,
 )
@@ -64,11 +67,14 @@ __all__ = [
     "list_interviews",
     "list_participants",
     "list_runs",
+    "list_timeline",
     "load_document",
     "new_interview_id",
     "new_token",
     "participant_for_token",
     "record_cleanup",
+    "record_event",
+    "run_record",
     "save_documents",
     "start_run",
     "update_language",
@@ -260,6 +266,13 @@ def update_problem(
             f"at most {MAX_MARKDOWN_CHARS:,})"
         )
     interview.problem_markdown = markdown.replace("\x00", "\ufffd")
+    _record(
+        db,
+        interview_id,
+        TimelineKind.PROBLEM,
+        participant.id,
+        {"markdown": interview.problem_markdown},
+    )
     return _touch(db=db, interview=interview)
 
 
@@ -267,11 +280,14 @@ def update_language(
     *, db: Session, interview_id: str, token: str, language: str, ttl: timedelta
 ) -> Interview:
     """Switch the room's language; anyone in the room may."""
-    interview, _ = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
     try:
         interview.language = check_language(language)
     except ValueError as error:
         raise Invalid(str(error)) from None
+    _record(
+        db, interview_id, TimelineKind.LANGUAGE, participant.id, {"language": interview.language}
+    )
     return _touch(db=db, interview=interview)
 
 
@@ -291,6 +307,7 @@ def seed_document(*, db: Session, interview_id: str, state: bytes) -> bytes:
     editor would show the starter code twice once their replicas merge.
     """
     db.add(Document(interview_id=interview_id, state=state))
+    _record(db, interview_id, TimelineKind.SEED, None, {}, update=state)
     try:
         db.commit()
     except sqlalchemy.exc.IntegrityError:
@@ -302,11 +319,19 @@ def seed_document(*, db: Session, interview_id: str, state: bytes) -> bytes:
     return state
 
 
-def save_documents(*, db: Session, documents: Mapping[str, tuple[bytes, str]]) -> list[str]:
+def save_documents(
+    *,
+    db: Session,
+    documents: Mapping[str, tuple[bytes, str]],
+    edits: Mapping[str, Sequence[Edit]] | None = None,
+) -> list[str]:
     """Store rooms' Yjs states and mirror their texts as the interviews' code, in one commit.
 
-    ``documents`` maps an interview id to (encoded state, text). Returns the ids stored; an
-    interview deleted meanwhile is skipped, so one vanished room never fails the others' save.
+    ``documents`` maps an interview id to (encoded state, text); ``edits`` the Yjs updates the
+    room received since its last save, each with who sent it and when: they go on the timeline
+    in the same commit, so the update log never misses a change the state holds. Returns the
+    ids stored; an interview deleted meanwhile is skipped, so one vanished room never fails the
+    others' save.
     """
     ids = list(documents)
     live = set(db.exec(select(Interview.id).where(col(Interview.id).in_(ids))))
@@ -327,6 +352,20 @@ def save_documents(*, db: Session, documents: Mapping[str, tuple[bytes, str]]) -
         db.execute(update(Document), known)
     if new := [row for row in rows if row["interview_id"] not in stored]:
         db.execute(insert(Document), new)
+    logged = [
+        {
+            "interview_id": i,
+            "at": edit.at,
+            "kind": TimelineKind.EDIT,
+            "participant_id": edit.participant_id,
+            "data": {},
+            "update": edit.update,
+        }
+        for i in saved
+        for edit in (edits or {}).get(i, ())
+    ]
+    if logged:
+        db.execute(insert(TimelineEvent), logged)
     db.commit()
     return saved
 
@@ -409,6 +448,8 @@ def finish_run(
     run.details = details or {}
     run.finished_at = utcnow()
     db.add(run)
+    if run.test_case_id is None:  # a test case's run goes on the timeline with its batch
+        _record(db, run.interview_id, TimelineKind.RUN, run.participant_id, run_record(run))
     db.commit()
     db.refresh(run)
     return run
@@ -443,6 +484,7 @@ def _end(*, db: Session, interviews: Sequence[Interview]) -> list[str]:
     for interview in interviews:
         interview.ended_at = now
         db.add(interview)
+        _record(db, interview.id, TimelineKind.ENDED, None, {}, at=now)
     db.commit()
     return [interview.id for interview in interviews]
 
@@ -629,3 +671,77 @@ def record_cleanup(*, db: Session, report: CleanupRun) -> CleanupRun:
 def last_cleanup(*, db: Session) -> CleanupRun | None:
     """The most recent cleanup pass, on any instance."""
     return db.exec(select(CleanupRun).order_by(col(CleanupRun.id).desc()).limit(1)).first()
+
+
+# --- the timeline ------------------------------------------------------------------------------
+
+
+def _record(
+    db: Session,
+    interview_id: str,
+    kind: TimelineKind,
+    participant_id: int | None,
+    data: dict[str, Any],
+    *,
+    update: bytes | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    """Add a timeline entry to the caller's transaction (it commits with the change it records)."""
+    event = TimelineEvent(
+        interview_id=interview_id,
+        kind=kind,
+        participant_id=participant_id,
+        data=data,
+        update=update,
+        at=at or utcnow(),
+    )
+    db.add(event)
+    return event
+
+
+def record_event(
+    *,
+    db: Session,
+    interview_id: str,
+    kind: TimelineKind,
+    participant_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    """Put something that changed nothing else on the timeline (a join, a leave, a paste)."""
+    event = _record(db, interview_id, kind, participant_id, data or {})
+    db.commit()
+    db.refresh(event)
+    return event
+
+
+def list_timeline(
+    *, db: Session, interview_id: str, after_id: int = 0, limit: int | None = None
+) -> list[TimelineEvent]:
+    """The interview's timeline in the order it happened, from just after ``after_id``."""
+    statement = (
+        select(TimelineEvent)
+        .where(TimelineEvent.interview_id == interview_id, col(TimelineEvent.id) > after_id)
+        .order_by(col(TimelineEvent.id))
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(db.exec(statement))
+
+
+def run_record(run: Run) -> dict[str, Any]:
+    """A finished run as the timeline keeps it: what ran, what it printed, how it ran."""
+    return {
+        "run_id": run.id,
+        "runner": run.runner.value,
+        "language": run.language,
+        "status": run.status.value,
+        "code": run.code,
+        "stdin": run.stdin,
+        "stdout": run.stdout,
+        "stderr": run.stderr,
+        "exit_code": run.exit_code,
+        "duration_ms": run.duration_ms,
+        "receipt": run.details,
+        "test_case_id": run.test_case_id,
+        "started_at": run.started_at.isoformat(),
+    }

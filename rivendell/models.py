@@ -7,6 +7,7 @@ room may see (never a token or its hash).
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -23,10 +24,13 @@ __all__ = [
     "MAX_TITLE_CHARS",
     "CleanupRun",
     "Document",
+    "Edit",
     "Interview",
     "InterviewCreate",
     "InterviewPublic",
     "InterviewSummary",
+    "Note",
+    "NoteKind",
     "Participant",
     "ParticipantCreate",
     "ParticipantPublic",
@@ -35,6 +39,9 @@ __all__ = [
     "RunPublic",
     "RunStatus",
     "Runner",
+    "TestCase",
+    "TimelineEvent",
+    "TimelineKind",
     "first_error_message",
     "utcnow",
 ]
@@ -127,6 +134,11 @@ class Interview(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     ended_at: datetime | None = Field(default=None)
+    # The interviewer's controls: candidates' editors read-only, Run refused to candidates.
+    locked: bool = Field(default=False)
+    run_disabled: bool = Field(default=False)
+    # The secret of the interviewer link (`/i/{id}?interviewer={key}`): only interviewers see it.
+    interviewer_key: str = Field(default="", max_length=64)
 
 
 class Participant(SQLModel, table=True):
@@ -193,6 +205,99 @@ class Run(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sqlalchemy.JSON)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = Field(default=None)
+    # Set when this run checked a test case ("Run tests" runs each case as a run of its own).
+    test_case_id: int | None = Field(
+        default=None, foreign_key="testcase.id", index=True, ondelete="SET NULL"
+    )
+
+
+class TestCase(SQLModel, table=True):
+    """An input the interviewer attaches to the problem and the output it must produce."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True, ondelete="CASCADE")
+    position: int = Field(default=0)
+    name: str = Field(default="", max_length=MAX_TITLE_CHARS)
+    stdin: str = Field(default="")
+    expected_stdout: str = Field(default="")
+    # A hidden case's input and expected output reach interviewers only; candidates see pass/fail.
+    hidden: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NoteKind(StrEnum):
+    """A private note, or the record that a hint was given."""
+
+    NOTE = "note"
+    HINT = "hint"
+
+
+class Note(SQLModel, table=True):
+    """An interviewer's private Markdown note (or hint), never sent to a candidate.
+
+    ``anchor_start``/``anchor_end`` are Yjs relative positions (``Y.encodeRelativePosition``) in
+    the document's ``code`` text: they stay on the same code when lines above them change.
+    ``line_start``/``line_end`` are the 1-based lines they covered when the note was written.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="SET NULL")
+    kind: NoteKind = Field(sa_type=_string_enum(NoteKind, 16))
+    markdown: str = Field(default="")
+    anchor_start: bytes | None = Field(default=None, sa_type=sqlalchemy.LargeBinary)
+    anchor_end: bytes | None = Field(default=None, sa_type=sqlalchemy.LargeBinary)
+    line_start: int | None = Field(default=None)
+    line_end: int | None = Field(default=None)
+    # The moment of the interview the note is about (its timeline position); defaults to now.
+    moment: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TimelineKind(StrEnum):
+    """What a timeline entry records (docs/timeline.md describes each one's ``data``)."""
+
+    SEED = "seed"  # the document's first state (the starter code)
+    EDIT = "edit"  # a Yjs update from one participant
+    PASTE = "paste"  # a paste of several lines from outside the editor
+    RUN = "run"  # a run finished: code, stdin, output, status, receipt
+    TESTS = "tests"  # "Run tests" finished: each case's outcome
+    LANGUAGE = "language"
+    PROBLEM = "problem"
+    JOIN = "join"  # came online
+    LEAVE = "leave"  # went offline
+    NOTE = "note"
+    HINT = "hint"
+    CONTROL = "control"  # the editor locked or unlocked, Run disabled or enabled
+    ENDED = "ended"
+
+
+class TimelineEvent(SQLModel, table=True):
+    """One entry of an interview's durable timeline, in the order it happened (``id``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: str = Field(foreign_key="interview.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+    kind: TimelineKind = Field(sa_type=_string_enum(TimelineKind, 16))
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", ondelete="SET NULL"
+    )
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sqlalchemy.JSON)
+    # SEED and EDIT entries: the Yjs update (v1 encoding); replaying all of them in order
+    # rebuilds the document.
+    update: bytes | None = Field(default=None, sa_type=sqlalchemy.LargeBinary)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """A Yjs update a participant's editor sent, and when the server received it."""
+
+    participant_id: int | None
+    update: bytes
+    at: datetime = field(default_factory=utcnow)
 
 
 class InterviewCreate(SQLModel):

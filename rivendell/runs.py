@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import cache
 from types import TracebackType
@@ -36,7 +36,7 @@ from rivendell.models import Run, Runner, RunStatus
 from rivendell.ratelimit import check_run
 from rivendell.settings import get_settings
 
-__all__ = ["BROWSER_LANGUAGES", "BrowserOutcome", "RoomRunner", "get_room_runner"]
+__all__ = ["BROWSER_LANGUAGES", "BrowserOutcome", "CodeOf", "RoomRunner", "get_room_runner"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ _BROWSER_END = frozenset(
     {RunStatus.OK, RunStatus.ERROR, RunStatus.TIMEOUT, RunStatus.STOPPED, RunStatus.OUTPUT_LIMIT}
 )
 
-CodeOf = Callable[[str], str | None]
+CodeOf = Callable[[str], Awaitable[str | None]]
 """The room's code as its live shared document holds it now, or ``None`` if it is not open."""
 
 
@@ -192,7 +192,7 @@ class RoomRunner:
         given_code: str | None = None,
         language: str | None = None,
     ) -> Run:
-        live_code = self._code_of(interview_id) if given_code is None else given_code
+        live_code = await self._code_of(interview_id) if given_code is None else given_code
 
         def start() -> Run:
             with session() as db:
@@ -254,4 +254,4 @@ def _receipt(result: RunResult) -> dict[str, Any]:
 @cache
 def get_room_runner() -> RoomRunner:
     """This instance's runner: the executor the settings ask for, reading the live documents."""
-    return RoomRunner(executor_from_settings(), get_collab_server().text_of)
+    return RoomRunner(executor_from_settings(), get_collab_server().current_text)

@@ -14,7 +14,7 @@ from rivendell.executor.base import Limits
 from rivendell.executor.fake import FakeExecutor
 from rivendell.models import InterviewCreate, ParticipantCreate, Run, Runner, RunStatus, utcnow
 from rivendell.ratelimit import RateLimited
-from rivendell.runs import BrowserOutcome, RoomRunner
+from rivendell.runs import BrowserOutcome, CodeOf, RoomRunner
 from rivendell.settings import get_settings
 
 
@@ -24,6 +24,15 @@ def new_room(db: Session, language: str = "python") -> tuple[str, str, str]:
     )
     _, guest = crud.join_interview(db=db, interview=interview, data=ParticipantCreate(name="Sam"))
     return interview.id, host, guest
+
+
+def _code_from(live: dict[str, str]) -> CodeOf:
+    """The live code of the rooms in ``live``; any other room is not open here."""
+
+    async def code_of(interview_id: str) -> str | None:
+        return live.get(interview_id)
+
+    return code_of
 
 
 @pytest.fixture
@@ -43,7 +52,7 @@ async def test_a_server_run_is_recorded_and_announced_with_the_live_code(
 ) -> None:
     room, _, guest = new_room(db)
     live = {room: "print(input())"}
-    runner = RoomRunner(FakeExecutor(), live.get)
+    runner = RoomRunner(FakeExecutor(), _code_from(live))
     run = await runner.run_on_server(interview_id=room, token=guest, stdin="hello ✓")
     await bus.drain()
     assert run.status == RunStatus.OK
@@ -61,7 +70,7 @@ async def test_a_server_run_is_recorded_and_announced_with_the_live_code(
 async def test_a_closed_room_runs_its_stored_code(db: Session) -> None:
     room, host, _ = new_room(db)
     executor = FakeExecutor()
-    await RoomRunner(executor, lambda _id: None).run_on_server(
+    await RoomRunner(executor, _code_from({})).run_on_server(
         interview_id=room, token=host, stdin=""
     )
     assert executor.requests[0].code == crud.load_document(db=db, interview_id=room)[1]
@@ -70,7 +79,7 @@ async def test_a_closed_room_runs_its_stored_code(db: Session) -> None:
 async def test_one_run_at_a_time_per_room(db: Session) -> None:
     room, host, guest = new_room(db)
     other_room, other_host, _ = new_room(db)
-    runner = RoomRunner(FakeExecutor(delay_seconds=0.5), lambda _id: None)
+    runner = RoomRunner(FakeExecutor(delay_seconds=0.5), _code_from({}))
     first = asyncio.create_task(runner.run_on_server(interview_id=room, token=host, stdin=""))
     await asyncio.sleep(0.2)
     with pytest.raises(crud.Busy, match="Alex is already running"):
@@ -86,7 +95,7 @@ async def test_docker_down_is_a_recorded_unavailable_run_that_offers_the_browser
     db: Session,
 ) -> None:
     room, host, _ = new_room(db)
-    runner = RoomRunner(FakeExecutor(available=False), lambda _id: None)
+    runner = RoomRunner(FakeExecutor(available=False), _code_from({}))
     run = await runner.run_on_server(interview_id=room, token=host, stdin="")
     assert run.status == RunStatus.UNAVAILABLE
     assert "server-side execution unavailable" in run.stderr
@@ -99,7 +108,7 @@ async def test_bad_input_is_refused_before_anything_is_recorded(db: Session) -> 
         ("   \n", "", "no code"),
         ("print(1)", "x" * (1024 * 1024 + 1), "1 MiB"),
     ]:
-        runner = RoomRunner(FakeExecutor(), {room: code}.get)
+        runner = RoomRunner(FakeExecutor(), _code_from({room: code}))
         with pytest.raises(crud.Invalid, match=message):
             await runner.run_on_server(interview_id=room, token=host, stdin=stdin)
     assert crud.list_runs(db=db, interview_id=room) == []
@@ -111,7 +120,7 @@ async def test_a_browser_run_is_reported_by_its_own_browser_only_and_capped(
     db: Session,
 ) -> None:
     room, host, guest = new_room(db, "javascript")
-    runner = RoomRunner(FakeExecutor(), lambda _id: None)
+    runner = RoomRunner(FakeExecutor(), _code_from({}))
     run = await runner.start_in_browser(interview_id=room, token=guest, stdin="")
     flood = "y" * (Limits().output_bytes * 3)
     outcome = BrowserOutcome("ok", flood, "", 0, 12, "JavaScript (Web Worker)")
@@ -135,7 +144,7 @@ async def test_a_browser_cannot_claim_a_status_it_has_no_business_reporting(
     db: Session,
 ) -> None:
     room, host, _ = new_room(db, "python")
-    runner = RoomRunner(FakeExecutor(), lambda _id: None)
+    runner = RoomRunner(FakeExecutor(), _code_from({}))
     run = await runner.start_in_browser(interview_id=room, token=host, stdin="")
     claimed = BrowserOutcome("running", "", "", None, 5, "Pyodide")
     done = await runner.finish_in_browser(
@@ -146,7 +155,7 @@ async def test_a_browser_cannot_claim_a_status_it_has_no_business_reporting(
 
 async def test_only_python_and_javascript_run_in_the_browser(db: Session) -> None:
     room, host, _ = new_room(db, "rust")
-    runner = RoomRunner(FakeExecutor(), lambda _id: None)
+    runner = RoomRunner(FakeExecutor(), _code_from({}))
     with pytest.raises(crud.Invalid, match="python and javascript"):
         await runner.start_in_browser(interview_id=room, token=host, stdin="")
     [(run, _)] = crud.list_runs(db=db, interview_id=room)
@@ -169,7 +178,7 @@ async def test_a_run_cut_off_by_a_stopped_server_no_longer_blocks_the_room(
     stuck.started_at = utcnow() - crud.STALE_RUN[Runner.SERVER] - timedelta(seconds=1)
     db.add(stuck)
     db.commit()
-    run = await RoomRunner(FakeExecutor(), lambda _id: None).run_on_server(
+    run = await RoomRunner(FakeExecutor(), _code_from({})).run_on_server(
         interview_id=room, token=host, stdin=""
     )
     assert run.status == RunStatus.OK
@@ -182,7 +191,7 @@ async def test_browser_runs_count_against_the_rooms_rate_limit(
 ) -> None:
     room, host, _ = new_room(db, "javascript")
     monkeypatch.setattr(get_settings(), "rate_runs_per_room_per_minute", 2)
-    runner = RoomRunner(FakeExecutor(), lambda _id: None)
+    runner = RoomRunner(FakeExecutor(), _code_from({}))
     outcome = BrowserOutcome("ok", "", "", 0, 1, "JavaScript (Web Worker)")
     for _ in range(2):
         run = await runner.start_in_browser(interview_id=room, token=host, stdin="")

@@ -114,14 +114,15 @@ def _run_out(run: Run) -> RunOut:
     )
 
 
-def _session_out(request: Request, interview_id: str, online: set[int]) -> SessionOut:
+def _session_out(
+    request: Request, interview_id: str, online: set[int], live_code: str | None
+) -> SessionOut:
     with session() as db:
         interview = crud.get_interview(db=db, interview_id=interview_id)
         if interview is None:
             raise ApiError("not_found", "interview not found")
         people = crud.list_participants(db=db, interview_id=interview_id)
         runs = crud.list_runs(db=db, interview_id=interview_id, limit=1)
-    live_code = get_collab_server().text_of(interview_id)
     return SessionOut(
         id=interview.id,
         url=_url(request, interview.id),
@@ -145,7 +146,8 @@ def _session_out(request: Request, interview_id: str, online: set[int]) -> Sessi
 
 async def _session(request: Request, interview_id: str) -> SessionOut:
     online = await get_presence().online(interview_id)
-    return await asyncio.to_thread(_session_out, request, interview_id, online)
+    live_code = await get_collab_server().current_text(interview_id)
+    return await asyncio.to_thread(_session_out, request, interview_id, online, live_code)
 
 
 @router.post(

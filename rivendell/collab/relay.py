@@ -82,16 +82,27 @@ class Relay:
 
     async def catch_up(self, interview_id: str, apply: Callable[[bytes], None]) -> None:
         """Replay the room's recent updates (``apply`` each) into a document being opened."""
-        entries: list[tuple[bytes, dict[bytes, bytes]]] = []
-        try:
-            entries = await self._redis.xrange(KEY_PREFIX + interview_id)
-        except redis.exceptions.RedisError as error:
-            self._lost(error)
+        entries = await self._backlog(interview_id)
         for _, fields in entries:
             if fields.get(b"k") == Kind.UPDATE and fields.get(b"o") != self.origin:
                 apply(fields[b"u"])
         # Everything after the backlog comes through the reader ("0-0": the stream was empty).
         self._last_ids[interview_id] = entries[-1][0] if entries else b"0-0"
+
+    async def recent_updates(self, interview_id: str) -> list[bytes]:
+        """Every process's updates to the room still in its stream (for a one-off read)."""
+        return [
+            fields[b"u"]
+            for _, fields in await self._backlog(interview_id)
+            if fields.get(b"k") == Kind.UPDATE
+        ]
+
+    async def _backlog(self, interview_id: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        try:
+            return await self._redis.xrange(KEY_PREFIX + interview_id)
+        except redis.exceptions.RedisError as error:
+            self._lost(error)
+            return []
 
     def attach(self, interview_id: str, room: Replica) -> None:
         """Follow the room's stream for ``room`` (after ``catch_up``)."""

@@ -19,12 +19,12 @@ from urllib.parse import parse_qs
 
 from anyio import create_task_group
 from anyio.abc import TaskGroup
-from pycrdt import Doc
+from pycrdt import Doc, Text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rivendell.collab.channel import ClientChannel, Limits
 from rivendell.collab.relay import Relay
-from rivendell.collab.room import CollabRoom, SaveDocument, is_cancellation, new_document
+from rivendell.collab.room import CODE, CollabRoom, SaveDocument, is_cancellation, new_document
 
 __all__ = ["PATH_PREFIX", "Admission", "CollabServer", "Refused"]
 
@@ -125,6 +125,20 @@ class CollabServer:
         """The code as the room's open document holds it now; ``None`` when it is not open."""
         room = self.rooms.get(interview_id)
         return room.text_value if room is not None else None
+
+    async def current_text(self, interview_id: str) -> str | None:
+        """The code as it is now anywhere in the fleet; ``None`` when this process cannot know.
+
+        Another process (or worker) may serve the room, with changes not saved yet: its stream
+        holds them all, so the stored document plus the stream is the room's document now.
+        """
+        if (text := self.text_of(interview_id)) is not None or self.relay is None:
+            return text
+        state, seed = await self._load(interview_id)
+        doc = new_document(state, seed)
+        for update in await self.relay.recent_updates(interview_id):
+            _apply_update(doc, update)
+        return str(doc.get(CODE, type=Text))
 
     async def get_room(self, interview_id: str) -> CollabRoom:
         """The started room for an interview, created and seeded on first use."""

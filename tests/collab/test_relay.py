@@ -27,6 +27,7 @@ from pycrdt import (
 
 from rivendell.collab.relay import KEY_PREFIX, Relay
 from rivendell.collab.room import CollabRoom, new_document
+from rivendell.collab.server import Admission, CollabServer, Refused
 from tests.collab.test_room import Inbox, noop_save, serve, update_from
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -184,3 +185,22 @@ def _answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url).ping())
     except redis.exceptions.RedisError:
         return False
+
+
+async def test_a_process_without_the_room_reads_the_code_another_has_not_saved_yet() -> None:
+    async def load(_interview_id: str) -> tuple[bytes | None, str]:
+        return SEED, "print('hi')\n"  # the stored state: A has not saved its edit
+
+    async def refuse(_interview_id: str, _token: str) -> Admission:
+        raise Refused(4403, "not in this test")
+
+    other = CollabServer(admit=refuse, load=load, save=noop_save, relay=Relay(REDIS_URL))
+    async with process(SEED) as a, other:
+        async with client(a.room, [edit_message(a.room, "print('unsaved ✓')\n")]):
+            await until(lambda: "unsaved ✓" in a.room.text_value)
+            for _ in range(500):  # until A's batch is in the stream
+                if (read := await other.current_text(ROOM)) == a.room.text_value:
+                    break
+                await asyncio.sleep(0.02)
+            assert read == a.room.text_value
+        assert ROOM not in other.rooms  # a one-off read opens nothing
