@@ -16,11 +16,11 @@ from rivendell import crud
 from rivendell.collab.channel import Limits
 from rivendell.collab.relay import Relay
 from rivendell.collab.room import CODE, CollabRoom, new_document
-from rivendell.collab.saver import GroupSaver
+from rivendell.collab.saver import GroupSaver, Pending
 from rivendell.collab.server import PATH_PREFIX, Admission, CollabServer, Refused
 from rivendell.db import session
 from rivendell.events import EventType, RoomEvent, bus
-from rivendell.models import MAX_CODE_CHARS, Interview
+from rivendell.models import MAX_CODE_CHARS, Interview, Role
 from rivendell.settings import get_settings
 
 __all__ = [
@@ -55,7 +55,12 @@ def _admit_sync(interview_id: str, token: str) -> Admission:
         participant = crud.participant_for_token(db=db, interview_id=interview_id, token=token)
         if participant is None or participant.id is None:
             raise Refused(REFUSED_TOKEN, "not a participant of this interview")
-        return Admission(participant.id, read_only=crud.is_closed(interview, _ttl()))
+        return Admission(
+            participant.id,
+            read_only=crud.is_closed(interview, _ttl()),
+            interviewer=participant.role == Role.INTERVIEWER,
+            locked=interview.locked,
+        )
 
 
 async def admit(interview_id: str, token: str) -> Admission:
@@ -77,12 +82,16 @@ async def load(interview_id: str) -> tuple[bytes | None, str]:
     return await asyncio.to_thread(_load_sync, interview_id)
 
 
-def _write_sync(documents: Mapping[str, tuple[bytes, str]]) -> None:
+def _write_sync(documents: Mapping[str, Pending]) -> None:
     with session() as db:
-        crud.save_documents(db=db, documents=documents)
+        crud.save_documents(
+            db=db,
+            documents={i: (pending.state, pending.code) for i, pending in documents.items()},
+            edits={i: pending.edits for i, pending in documents.items() if pending.edits},
+        )
 
 
-async def write(documents: Mapping[str, tuple[bytes, str]]) -> None:
+async def write(documents: Mapping[str, Pending]) -> None:
     """Store a batch of documents in one transaction, off the event loop."""
     await asyncio.to_thread(_write_sync, documents)
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from starlette.types import Receive, Send
 
@@ -79,7 +80,10 @@ class ClientChannel:
         # or the transport resets the connection and the client never reads the reason.
         self.may_send_close = asyncio.Event()
         # Set by the server: why a message must not reach the room, as (close code, reason).
-        self.screen: Callable[[bytes], tuple[int, str] | None] = lambda _message: None
+        # ``False``: the message is dropped, the socket stays open.
+        self.screen: Callable[[bytes], tuple[int, str] | Literal[False] | None] = lambda _message: (
+            None
+        )
         self.peer_gone = False
         self.close_code: int | None = None
         self.close_reason = ""
@@ -177,7 +181,9 @@ class ClientChannel:
                 raise ChannelClosed
             if not data:
                 continue
-            if (refusal := self.screen(data)) is not None:
+            if (refusal := self.screen(data)) is False:
+                continue
+            if refusal is not None:
                 self.close(*refusal)
                 raise ChannelClosed
             return data

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pycrdt import (
     Channel,
@@ -30,6 +30,7 @@ from pycrdt import (
 from pycrdt.websocket import YRoom
 
 from rivendell.collab.channel import CLOSE_INTERNAL, CLOSE_POLICY, ClientChannel
+from rivendell.models import Edit
 
 # An application code (4xxx): clients do not reconnect and resend the same change in a loop.
 CLOSE_DOCUMENT_FULL = 4413
@@ -41,8 +42,8 @@ logger = logging.getLogger(__name__)
 CODE = "code"
 """The name of the shared ``Y.Text`` every client binds its editor to."""
 
-SaveDocument = Callable[[str, bytes, str], Awaitable[None]]
-"""Stores (interview id, encoded document state, text)."""
+SaveDocument = Callable[[str, bytes, str, Sequence[Edit]], Awaitable[None]]
+"""Stores (interview id, encoded document state, text, the edits since the last save)."""
 
 Publish = Callable[[str, "Kind", bytes], None]
 """Hands (interview id, kind, payload) to the relay; never waits."""
@@ -102,6 +103,12 @@ class CollabRoom(YRoom):
         # Set by the server when other processes serve this room too (rivendell.collab.relay).
         self.publish: Publish | None = None
         self._applying_remote = False
+        # Candidates' changes are dropped while the interviewer has the editor locked; nobody's
+        # are taken once the interview ended.
+        self.locked = False
+        self.ended = False
+        # What local clients changed since the last save, with who and when: the update log.
+        self._edits: list[Edit] = []
         self.on_message_error = self._message_error
         self._doc_subscription = doc.observe(self._changed)
 
@@ -111,9 +118,19 @@ class CollabRoom(YRoom):
         return str(self.text)
 
     def screen(
-        self, channel: ClientChannel, message: bytes, *, read_only: bool
-    ) -> tuple[int, str] | None:
-        """Why ``message`` from ``channel`` must not reach the document (close code, reason)."""
+        self,
+        channel: ClientChannel,
+        message: bytes,
+        *,
+        read_only: bool,
+        author: int | None = None,
+        interviewer: bool = True,
+    ) -> tuple[int, str] | Literal[False] | None:
+        """Whether ``message`` from ``channel`` may reach the document.
+
+        ``None``: it may (a change is logged as ``author``'s); ``False``: it is dropped (a
+        candidate's change while the editor is locked); else why the socket closes (code, reason).
+        """
         try:
             kind = message[0]
             if kind == YMessageType.AWARENESS:
@@ -130,13 +147,19 @@ class CollabRoom(YRoom):
             update = Decoder(message[2:]).read_message() or b""
         except (IndexError, ValueError, RuntimeError, UnicodeDecodeError):
             return CLOSE_POLICY, "malformed Yjs message"
-        if read_only and len(update) > 2:
+        if len(update) <= 2:  # an empty update: nothing to change or log
+            return None
+        if read_only:
             return CLOSE_POLICY, "this interview is read-only"
+        if self.locked and not interviewer:
+            logger.info("collab %s: dropped a change from %s (locked)", self.interview_id, author)
+            return False
         if self._size + len(update) > self.max_document_bytes:
             return CLOSE_DOCUMENT_FULL, (
                 f"the document is full (limit {self.max_document_bytes // 1024} KiB): "
                 "delete something first"
             )
+        self._edits.append(Edit(author, update))
         return None
 
     async def serve_client(self, channel: ClientChannel) -> None:
@@ -236,9 +259,12 @@ class CollabRoom(YRoom):
         """Store the document as it is now."""
         state = self.ydoc.get_update()
         self._size = len(state)
+        edits, self._edits = self._edits, []
         try:
-            await self._save(self.interview_id, state, self.text_value)
+            await self._save(self.interview_id, state, self.text_value, edits)
         except Exception:
+            # Kept for the next save: the state it stores holds these changes too.
+            self._edits[:0] = edits
             logger.exception("collab %s: saving the document failed", self.interview_id)
 
     async def flush(self) -> None:

@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-__all__ = ["GroupSaver", "WriteBatch"]
+from rivendell.models import Edit
+
+__all__ = ["GroupSaver", "Pending", "WriteBatch"]
 
 logger = logging.getLogger(__name__)
 
-WriteBatch = Callable[[Mapping[str, tuple[bytes, str]]], Awaitable[None]]
-"""Stores {interview id: (encoded document state, text)} in one transaction."""
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A room's document waiting for its batch, and the edits it holds since the last save."""
+
+    state: bytes
+    code: str
+    edits: tuple[Edit, ...] = ()
+
+
+WriteBatch = Callable[[Mapping[str, Pending]], Awaitable[None]]
+"""Stores {interview id: pending save} in one transaction."""
 
 
 class GroupSaver:
@@ -30,19 +43,24 @@ class GroupSaver:
         self._write = write
         self._saved = saved
         self.min_interval = min_interval
-        self._pending: dict[str, tuple[bytes, str]] = {}
+        self._pending: dict[str, Pending] = {}
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._worker: asyncio.Task[None] | None = None
 
-    async def save(self, interview_id: str, state: bytes, code: str) -> None:
+    async def save(
+        self, interview_id: str, state: bytes, code: str, edits: Sequence[Edit] = ()
+    ) -> None:
         """Store a room's document; returns once the batch holding it is committed.
 
-        A newer save of the same room replaces one still waiting for its batch.
+        A newer save of the same room replaces the state of one still waiting for its batch;
+        their edits are all kept.
         """
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Marks a failure as seen even when the room stopped waiting for it.
         waiter.add_done_callback(lambda done: done.cancelled() or done.exception())
-        self._pending[interview_id] = (state, code)
+        earlier = self._pending.get(interview_id)
+        kept = earlier.edits if earlier is not None else ()
+        self._pending[interview_id] = Pending(state, code, (*kept, *edits))
         self._waiters.setdefault(interview_id, []).append(waiter)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._write_batches())
@@ -63,9 +81,9 @@ class GroupSaver:
                 for futures in waiters.values():
                     _settle(futures, error)
             else:
-                for interview_id, (_, code) in batch.items():
+                for interview_id, pending in batch.items():
                     _settle(waiters.get(interview_id, []), None)
-                    self._saved(interview_id, code)
+                    self._saved(interview_id, pending.code)
             # A commit costs about the same for one room as for fifty: let the next batch fill.
             await asyncio.sleep(max(0.0, started + self.min_interval - loop.time()))
 

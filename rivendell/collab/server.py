@@ -44,6 +44,9 @@ class Admission:
 
     participant_id: int
     read_only: bool
+    interviewer: bool = False
+    # The room's lock when the socket was admitted; later changes come through ``set_locked``.
+    locked: bool = False
 
 
 class Refused(Exception):
@@ -125,6 +128,16 @@ class CollabServer:
         """The code as the room's open document holds it now; ``None`` when it is not open."""
         room = self.rooms.get(interview_id)
         return room.text_value if room is not None else None
+
+    def set_locked(self, interview_id: str, locked: bool) -> None:
+        """Lock (or unlock) the room's document for candidates, if it is open here."""
+        if (room := self.rooms.get(interview_id)) is not None:
+            room.locked = locked
+
+    def set_ended(self, interview_id: str) -> None:
+        """Refuse every further change to the room's document, if it is open here."""
+        if (room := self.rooms.get(interview_id)) is not None:
+            room.ended = True
 
     async def current_text(self, interview_id: str) -> str | None:
         """The code as it is now anywhere in the fleet; ``None`` when this process cannot know.
@@ -240,8 +253,17 @@ class CollabServer:
     async def _serve_channel(
         self, channel: ClientChannel, interview_id: str, admission: Admission
     ) -> None:
+        fresh = interview_id not in self.rooms
         room = await self.get_room(interview_id)
-        channel.screen = lambda data: room.screen(channel, data, read_only=admission.read_only)
+        if fresh:
+            room.locked = admission.locked
+        channel.screen = lambda data: room.screen(
+            channel,
+            data,
+            read_only=admission.read_only or room.ended,
+            author=admission.participant_id,
+            interviewer=admission.interviewer,
+        )
         try:
             await room.serve_client(channel)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pycrdt.websocket.yroom as yroom_module
@@ -11,6 +12,7 @@ from pycrdt import Doc, Text, create_update_message
 
 from rivendell.collab.channel import ClientChannel, Limits
 from rivendell.collab.room import CODE, CollabRoom, new_document
+from rivendell.models import Edit
 
 
 def panic_type() -> type[BaseException]:
@@ -65,7 +67,7 @@ async def serve(room: CollabRoom, inbox: Inbox) -> ClientChannel:
     return channel
 
 
-async def noop_save(_interview_id: str, _state: bytes, _text: str) -> None:
+async def noop_save(_interview_id: str, _state: bytes, _text: str, _edits: Sequence[Edit]) -> None:
     return None
 
 
