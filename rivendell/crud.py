@@ -74,6 +74,7 @@ __all__ = [
     "participant_for_token",
     "record_cleanup",
     "record_event",
+    "require_interviewer",
     "run_record",
     "save_documents",
     "start_run",
@@ -150,6 +151,23 @@ def list_participants(*, db: Session, interview_id: str) -> list[Participant]:
         .order_by(col(Participant.id))
     )
     return list(db.exec(statement))
+
+
+def require_interviewer(
+    *, db: Session, interview_id: str, token: str, admin_token: str
+) -> Interview:
+    """The interview, live or ended, if ``token`` is one of its interviewers' (or the admin's)."""
+    interview = get_interview(db=db, interview_id=interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
+    if is_admin(token=token, admin_token=admin_token):
+        return interview
+    participant = participant_for_token(db=db, interview_id=interview_id, token=token)
+    if participant is None:
+        raise Unauthorized("you are not a participant of this interview")
+    if participant.role != Role.INTERVIEWER:
+        raise Forbidden("only the interview's interviewers can see this")
+    return interview
 
 
 def participant_for_token(*, db: Session, interview_id: str, token: str) -> Participant | None:
@@ -352,7 +370,7 @@ def save_documents(
         db.execute(update(Document), known)
     if new := [row for row in rows if row["interview_id"] not in stored]:
         db.execute(insert(Document), new)
-    logged = [
+    logged: list[dict[str, Any]] = [
         {
             "interview_id": i,
             "at": edit.at,
