@@ -29,12 +29,14 @@ from rivendell.models import (
     Interview,
     InterviewCreate,
     InterviewSummary,
+    Note,
     Participant,
     ParticipantCreate,
     Role,
     Run,
     Runner,
     RunStatus,
+    TestCase,
     TimelineEvent,
     TimelineKind,
     check_language,
@@ -556,7 +558,7 @@ def _delete(*, db: Session, interview_ids: list[str]) -> list[str]:
         return []
     # Children first and explicitly: SQLite enforces ON DELETE CASCADE only with its pragma on,
     # and a database opened by another tool may not have it.
-    for table in (Run, Document, Participant):
+    for table in (TimelineEvent, Note, Run, TestCase, Document, Participant):
         db.execute(delete(table).where(col(table.interview_id).in_(found)))
     db.execute(delete(Interview).where(col(Interview.id).in_(found)))
     db.commit()
