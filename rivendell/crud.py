@@ -12,13 +12,14 @@ import hmac
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy
 from sqlalchemy import delete, insert, or_, update
 from sqlmodel import Session, col, func, select
 
+from rivendell.anchors import MAX_ANCHOR_BYTES
 from rivendell.executor.languages import get_language
 from rivendell.markdown import MAX_MARKDOWN_CHARS
 from rivendell.models import (
@@ -30,6 +31,9 @@ from rivendell.models import (
     InterviewCreate,
     InterviewSummary,
     Note,
+    NoteCreate,
+    NoteKind,
+    NoteUpdate,
     Participant,
     ParticipantCreate,
     Role,
@@ -52,8 +56,10 @@ __all__ = [
     "NotFound",
     "Unauthorized",
     "create_interview",
+    "create_note",
     "delete_ended_interviews",
     "delete_interviews",
+    "delete_note",
     "end_idle_interviews",
     "end_interview",
     "end_interviews",
@@ -61,26 +67,32 @@ __all__ = [
     "get_interview",
     "get_live_interview",
     "get_member",
+    "get_note",
     "hash_token",
+    "interviewer_key",
     "is_admin",
     "is_closed",
     "join_interview",
     "last_cleanup",
     "list_interviews",
+    "list_notes",
     "list_participants",
     "list_runs",
     "list_timeline",
     "load_document",
     "new_interview_id",
     "new_token",
+    "note_record",
     "participant_for_token",
     "record_cleanup",
     "record_event",
     "require_interviewer",
     "run_record",
     "save_documents",
+    "set_controls",
     "start_run",
     "update_language",
+    "update_note",
     "update_problem",
 ]
 
@@ -208,6 +220,7 @@ def create_interview(*, db: Session, data: InterviewCreate) -> tuple[Interview, 
     """A new interview, its creator as interviewer, and the creator's token (shown only now)."""
     interview = Interview(
         id=new_interview_id(),
+        interviewer_key=new_token(),
         title=data.title,
         language=data.language,
         code=get_language(data.language).starter.lstrip("\n"),
@@ -223,15 +236,41 @@ def create_interview(*, db: Session, data: InterviewCreate) -> tuple[Interview, 
 
 
 def join_interview(
-    *, db: Session, interview: Interview, data: ParticipantCreate
+    *, db: Session, interview: Interview, data: ParticipantCreate, interviewer_key: str = ""
 ) -> tuple[Participant, str]:
-    """Seat someone who opened the link as a candidate; returns their token (shown only now)."""
+    """Seat someone who opened the link; returns their token (shown only now).
+
+    A candidate, unless ``interviewer_key`` is given: then it must be the interview's key (from
+    the interviewer link), and the seat is an interviewer's. A wrong key seats no one: someone
+    who meant to join as interviewer must not end up in the room as a candidate unawares.
+    """
+    role = Role.CANDIDATE
+    if interviewer_key:
+        if not _key_matches(interview, interviewer_key):
+            logger.warning(
+                "interview %s: refused a join with a wrong interviewer key", interview.id
+            )
+            raise Forbidden(
+                "this interviewer link is not valid for this interview: ask one of its "
+                "interviewers for the current link"
+            )
+        role = Role.INTERVIEWER
     participant, token = _add_participant(
-        db=db, interview_id=interview.id, name=data.name, role=Role.CANDIDATE
+        db=db, interview_id=interview.id, name=data.name, role=role
     )
     _touch(db=db, interview=interview)
-    logger.info("interview %s: participant %s joined", interview.id, participant.id)
+    logger.info("interview %s: participant %s joined as %s", interview.id, participant.id, role)
     return participant, token
+
+
+def _key_matches(interview: Interview, key: str) -> bool:
+    # Constant time; an interview made before interviewer keys existed has none and matches
+    # nothing until an interviewer asks for its link (interviewer_key).
+    if not interview.interviewer_key or not key or len(key) > 256:
+        return False
+    return hmac.compare_digest(
+        key.encode("utf-8", "surrogatepass"), interview.interviewer_key.encode()
+    )
 
 
 def _touch(*, db: Session, interview: Interview) -> Interview:
@@ -414,6 +453,8 @@ def start_run(
     """
     interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
     db.exec(select(Interview).where(Interview.id == interview_id).with_for_update()).one()
+    if interview.run_disabled and participant.role != Role.INTERVIEWER:
+        raise Forbidden("the interviewer has disabled Run for candidates")
     try:
         language = check_language(language or interview.language)
     except ValueError as error:
@@ -765,3 +806,257 @@ def run_record(run: Run) -> dict[str, Any]:
         "test_case_id": run.test_case_id,
         "started_at": run.started_at.isoformat(),
     }
+
+
+# --- the interviewer's toolkit: the interviewer link, private notes, room controls ------------
+
+
+def _interviewer(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta, live: bool, what: str
+) -> tuple[Interview, Participant]:
+    """The interview and the interviewer holding ``token``; candidates are refused ``what``.
+
+    ``live``: the interview must still be going (a change); else an ended one will do (a read).
+    """
+    if live:
+        interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    else:
+        found = get_interview(db=db, interview_id=interview_id)
+        if found is None:
+            raise NotFound("interview not found")
+        seat = participant_for_token(db=db, interview_id=interview_id, token=token)
+        if seat is None:
+            raise Unauthorized("you are not a participant of this interview")
+        interview, participant = found, seat
+    if participant.role != Role.INTERVIEWER:
+        logger.warning(
+            "interview %s: refused %s to candidate %s", interview_id, what, participant.id
+        )
+        raise Forbidden(f"only interviewers can {what}")
+    return interview, participant
+
+
+def interviewer_key(*, db: Session, interview_id: str, token: str, ttl: timedelta) -> str:
+    """The secret of the interview's interviewer link (made now for an interview without one).
+
+    Only interviewers get it; it stays valid while the interview lasts.
+    """
+    interview, _ = _interviewer(
+        db=db,
+        interview_id=interview_id,
+        token=token,
+        ttl=ttl,
+        live=False,
+        what="see the interviewer link",
+    )
+    if not interview.interviewer_key:
+        # Interviews made before the link existed: one key, even if two interviewers ask at once.
+        db.execute(
+            update(Interview)
+            .where(col(Interview.id) == interview_id, col(Interview.interviewer_key) == "")
+            .values(interviewer_key=new_token())
+        )
+        db.commit()
+        db.refresh(interview)
+    return interview.interviewer_key
+
+
+def _decode_anchor(value: str | None) -> bytes | None:
+    if value is None or value == "":
+        return None
+    try:
+        anchor = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise Invalid("an anchor must be a base64 Yjs relative position") from None
+    if not anchor or len(anchor) > MAX_ANCHOR_BYTES:
+        raise Invalid(f"an anchor must be 1 to {MAX_ANCHOR_BYTES} bytes")
+    return anchor
+
+
+def _pin(
+    note: Note,
+    *,
+    anchor_start: str | None,
+    anchor_end: str | None,
+    line_start: int | None,
+    line_end: int | None,
+) -> None:
+    start, end = _decode_anchor(anchor_start), _decode_anchor(anchor_end)
+    if (start is None) != (end is None):
+        raise Invalid("send both anchors (anchor_start and anchor_end) or neither")
+    if (line_start is None) != (line_end is None):
+        raise Invalid("send both lines (line_start and line_end) or neither")
+    if line_start is not None and line_end is not None and line_start > line_end:
+        raise Invalid("line_start must not be after line_end")
+    if start is not None and line_start is None:
+        raise Invalid("a note pinned to code needs the lines it covers (line_start, line_end)")
+    note.anchor_start, note.anchor_end = start, end
+    note.line_start, note.line_end = line_start, line_end
+
+
+def _clean_markdown(markdown: str, kind: NoteKind) -> str:
+    if len(markdown) > MAX_MARKDOWN_CHARS:
+        raise Invalid(
+            f"the note is too long ({len(markdown):,} characters; at most {MAX_MARKDOWN_CHARS:,})"
+        )
+    text = markdown.replace("\x00", "\ufffd")
+    if kind == NoteKind.NOTE and not text.strip():
+        raise Invalid("the note is empty: write something first")
+    return text
+
+
+def _moment(value: datetime | None) -> datetime:
+    if value is None:
+        return utcnow()
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def note_record(note: Note, **extra: Any) -> dict[str, Any]:
+    """A note as the timeline keeps it (``TimelineKind.NOTE`` or ``HINT``)."""
+    return {
+        "note_id": note.id,
+        "markdown": note.markdown,
+        "line_start": note.line_start,
+        "line_end": note.line_end,
+        "moment": note.moment.isoformat(),
+        **extra,
+    }
+
+
+def _timeline_kind(note: Note) -> TimelineKind:
+    return TimelineKind.HINT if note.kind == NoteKind.HINT else TimelineKind.NOTE
+
+
+def list_notes(*, db: Session, interview_id: str, token: str, ttl: timedelta) -> list[Note]:
+    """The interview's notes and hints in the order written; interviewers only (ended too)."""
+    _interviewer(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=False, what="read notes"
+    )
+    statement = select(Note).where(Note.interview_id == interview_id).order_by(col(Note.id))
+    return list(db.exec(statement))
+
+
+def get_note(*, db: Session, interview_id: str, token: str, ttl: timedelta, note_id: int) -> Note:
+    """One note of the interview; interviewers only."""
+    _interviewer(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=False, what="read notes"
+    )
+    return _note_of(db, interview_id, note_id)
+
+
+def _note_of(db: Session, interview_id: str, note_id: int) -> Note:
+    note = db.get(Note, note_id)
+    if note is None or note.interview_id != interview_id:
+        raise NotFound("note not found")
+    return note
+
+
+def create_note(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta, data: NoteCreate
+) -> Note:
+    """Write a private note (or record that a hint was given); it goes on the timeline."""
+    interview, author = _interviewer(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="write notes"
+    )
+    note = Note(
+        interview_id=interview_id,
+        author_id=author.id,
+        kind=data.kind,
+        markdown=_clean_markdown(data.markdown, data.kind),
+        moment=_moment(data.moment),
+    )
+    _pin(
+        note,
+        anchor_start=data.anchor_start,
+        anchor_end=data.anchor_end,
+        line_start=data.line_start,
+        line_end=data.line_end,
+    )
+    db.add(note)
+    db.flush()
+    _record(db, interview_id, _timeline_kind(note), author.id, note_record(note))
+    _touch(db=db, interview=interview)
+    db.refresh(note)
+    return note
+
+
+def update_note(
+    *,
+    db: Session,
+    interview_id: str,
+    token: str,
+    ttl: timedelta,
+    note_id: int,
+    data: NoteUpdate,
+) -> Note:
+    """Change a note (any interviewer of the room may); only the fields sent change."""
+    interview, editor = _interviewer(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit notes"
+    )
+    note = _note_of(db, interview_id, note_id)
+    sent = data.model_fields_set
+    if "markdown" in sent and data.markdown is not None:
+        note.markdown = _clean_markdown(data.markdown, note.kind)
+    if sent & {"anchor_start", "anchor_end", "line_start", "line_end"}:
+        _pin(
+            note,
+            anchor_start=data.anchor_start,
+            anchor_end=data.anchor_end,
+            line_start=data.line_start,
+            line_end=data.line_end,
+        )
+    if "moment" in sent and data.moment is not None:
+        note.moment = _moment(data.moment)
+    note.updated_at = utcnow()
+    db.add(note)
+    _record(db, interview_id, _timeline_kind(note), editor.id, note_record(note, edited=True))
+    _touch(db=db, interview=interview)
+    db.refresh(note)
+    return note
+
+
+def delete_note(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta, note_id: int
+) -> None:
+    """Delete a note; the timeline keeps that it was written, and that it was deleted."""
+    interview, editor = _interviewer(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="delete notes"
+    )
+    note = _note_of(db, interview_id, note_id)
+    _record(
+        db, interview_id, _timeline_kind(note), editor.id, {"note_id": note.id, "deleted": True}
+    )
+    db.delete(note)
+    _touch(db=db, interview=interview)
+
+
+def set_controls(
+    *,
+    db: Session,
+    interview_id: str,
+    token: str,
+    ttl: timedelta,
+    locked: bool | None = None,
+    run_disabled: bool | None = None,
+) -> Interview:
+    """Lock the editor for candidates and/or disable their Run; ``None`` leaves one as it is.
+
+    Each change goes on the timeline (``CONTROL``), in the commit that makes it.
+    """
+    interview, participant = _interviewer(
+        db=db,
+        interview_id=interview_id,
+        token=token,
+        ttl=ttl,
+        live=True,
+        what="change the room's controls",
+    )
+    if locked is not None and locked != interview.locked:
+        interview.locked = locked
+        _record(db, interview_id, TimelineKind.CONTROL, participant.id, {"locked": locked})
+    if run_disabled is not None and run_disabled != interview.run_disabled:
+        interview.run_disabled = run_disabled
+        _record(
+            db, interview_id, TimelineKind.CONTROL, participant.id, {"run_disabled": run_disabled}
+        )
+    return _touch(db=db, interview=interview)

@@ -30,7 +30,9 @@ __all__ = [
     "InterviewPublic",
     "InterviewSummary",
     "Note",
+    "NoteCreate",
     "NoteKind",
+    "NoteUpdate",
     "Participant",
     "ParticipantCreate",
     "ParticipantPublic",
@@ -332,6 +334,38 @@ class ParticipantCreate(SQLModel):
     @classmethod
     def _name(cls, value: str) -> str:
         return clean_line(value, field="Name", limit=MAX_NAME_CHARS)
+
+
+MAX_NOTE_CHARS = 20_000  # as a problem statement (rivendell.markdown.MAX_MARKDOWN_CHARS)
+MAX_LINE = 1_000_000
+
+
+class NoteCreate(SQLModel):
+    """A private note (or a hint given) as an interviewer writes it.
+
+    ``anchor_start``/``anchor_end`` are base64 Yjs relative positions of the pinned lines'
+    first and last character; ``line_start``/``line_end`` the lines they covered then. Both
+    pairs or neither. ``moment`` defaults to now.
+    """
+
+    kind: NoteKind = NoteKind.NOTE
+    markdown: str = Field(default="", max_length=MAX_NOTE_CHARS)
+    anchor_start: str | None = Field(default=None, max_length=128)
+    anchor_end: str | None = Field(default=None, max_length=128)
+    line_start: int | None = Field(default=None, ge=1, le=MAX_LINE)
+    line_end: int | None = Field(default=None, ge=1, le=MAX_LINE)
+    moment: datetime | None = None
+
+
+class NoteUpdate(SQLModel):
+    """A change to a note: only the fields sent change (pinning moves with ``line_*``)."""
+
+    markdown: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
+    anchor_start: str | None = Field(default=None, max_length=128)
+    anchor_end: str | None = Field(default=None, max_length=128)
+    line_start: int | None = Field(default=None, ge=1, le=MAX_LINE)
+    line_end: int | None = Field(default=None, ge=1, le=MAX_LINE)
+    moment: datetime | None = None
 
 
 class ParticipantPublic(SQLModel):
