@@ -54,6 +54,10 @@ class EventType(StrEnum):
     EXECUTION_STARTED = "execution_started"
     EXECUTION_COMPLETED = "execution_completed"
     SESSION_ENDED = "session_ended"
+    # The interviewer's toolkit. NOTES_CHANGED carries only the note's id (notes are private:
+    # the API stream never relays it); CONTROLS_CHANGED the room's {locked, run_disabled}.
+    NOTES_CHANGED = "notes_changed"
+    CONTROLS_CHANGED = "controls_changed"
 
 
 LOCAL_TYPES = frozenset({EventType.CODE_SAVED})

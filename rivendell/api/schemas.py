@@ -13,12 +13,15 @@ from pydantic import BaseModel, Field
 
 from rivendell.executor.base import MAX_INPUT_BYTES
 from rivendell.markdown import MAX_MARKDOWN_CHARS
-from rivendell.models import Role, Runner, RunStatus
+from rivendell.models import NoteKind, Role, Runner, RunStatus
 
 __all__ = [
+    "ControlsOut",
+    "ControlsUpdate",
     "Execute",
     "JoinRequest",
     "JoinResult",
+    "NoteOut",
     "Page",
     "ParticipantOut",
     "ProblemUpdate",
@@ -45,9 +48,15 @@ class ProblemUpdate(BaseModel):
 
 
 class JoinRequest(BaseModel):
-    """Who joins."""
+    """Who joins; with the interviewer link's key, as an interviewer."""
 
     name: str = Field(max_length=400)
+    interviewer_key: str | None = Field(
+        default=None,
+        max_length=256,
+        description="The `interviewer` parameter of an interviewer link: seats an interviewer "
+        "(403 when it is not this interview's)",
+    )
 
 
 class Execute(BaseModel):
@@ -99,6 +108,8 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
     participants: list[ParticipantOut]
     last_run: RunOut | None
+    locked: bool = Field(default=False, description="Candidates' editors are read-only")
+    run_disabled: bool = Field(default=False, description="Run is refused to candidates")
 
 
 class SessionCreated(SessionOut):
@@ -106,6 +117,45 @@ class SessionCreated(SessionOut):
 
     creator_token: str
     creator_participant_id: int
+    interviewer_url: str = Field(
+        default="", description="The interviewer link: whoever opens it joins as an interviewer"
+    )
+
+
+class ControlsUpdate(BaseModel):
+    """The interviewer's room controls; a field left out stays as it is."""
+
+    locked: bool | None = Field(default=None, description="Lock the editor for candidates")
+    run_disabled: bool | None = Field(default=None, description="Refuse Run to candidates")
+
+
+class ControlsOut(BaseModel):
+    """The room's controls now."""
+
+    locked: bool
+    run_disabled: bool
+
+
+class NoteOut(BaseModel):
+    """A private note or hint (interviewers only). Anchors are base64 Yjs relative positions."""
+
+    id: int
+    kind: NoteKind
+    markdown: str
+    html: str = Field(description="The Markdown rendered safely (no raw HTML)")
+    author_id: int | None
+    anchor_start: str | None
+    anchor_end: str | None
+    line_start: int | None = Field(description="The first pinned line when it was written")
+    line_end: int | None
+    current_line_start: int | None = Field(
+        description="Where the pinned code's first line is now (null: unpinned, or its code "
+        "is gone)"
+    )
+    current_line_end: int | None
+    moment: datetime
+    created_at: datetime
+    updated_at: datetime
 
 
 class SessionSummaryOut(BaseModel):

@@ -142,6 +142,8 @@ def _session_out(
             for p in people
         ],
         last_run=_run_out(runs[0][0]) if runs else None,
+        locked=interview.locked,
+        run_disabled=interview.run_disabled,
     )
 
 
@@ -164,16 +166,19 @@ async def create_session(
     """A new interview; its creator is seated as interviewer and gets a token (shown once)."""
     await check_create(client=_client(request))
 
-    def write() -> tuple[str, int, str]:
+    def write() -> tuple[str, int, str, str]:
         with session() as db:
             interview, creator, token = crud.create_interview(db=db, data=data)
-            return interview.id, creator.id or 0, token
+            return interview.id, creator.id or 0, token, interview.interviewer_key
 
-    interview_id, participant_id, token = await asyncio.to_thread(write)
+    interview_id, participant_id, token, key = await asyncio.to_thread(write)
     response.headers["Location"] = f"/api/v1/sessions/{interview_id}"
     created = await _session(request, interview_id)
     return SessionCreated(
-        **created.model_dump(), creator_token=token, creator_participant_id=participant_id
+        **created.model_dump(),
+        creator_token=token,
+        creator_participant_id=participant_id,
+        interviewer_url=f"{_url(request, interview_id)}?interviewer={key}",
     )
 
 
@@ -263,11 +268,13 @@ async def put_problem(
     "/sessions/{session_id}/join",
     status_code=201,
     response_model=JoinResult,
-    responses=error_responses(404, 409, 413, 422, 429, 503),
-    summary="Join as a candidate",
+    responses=error_responses(403, 404, 409, 413, 422, 429, 503),
+    summary="Join as a candidate (or, with the interviewer link's key, as an interviewer)",
 )
 async def join_session(session_id: str, data: JoinRequest) -> JoinResult:
-    """Seat someone as a candidate; the token is shown this once."""
+    """Seat someone as a candidate; the token is shown this once. With ``interviewer_key``
+    (from the interviewer link) the seat is an interviewer's; a wrong key is 403, never a
+    candidate's seat."""
     try:
         seat = ParticipantCreate(name=data.name)
     except ValueError as error:
@@ -280,7 +287,9 @@ async def join_session(session_id: str, data: JoinRequest) -> JoinResult:
                 if crud.get_interview(db=db, interview_id=session_id) is not None:
                     raise crud.Ended("this interview has ended: it is read-only")
                 raise crud.NotFound("interview not found")
-            participant, token = crud.join_interview(db=db, interview=interview, data=seat)
+            participant, token = crud.join_interview(
+                db=db, interview=interview, data=seat, interviewer_key=data.interviewer_key or ""
+            )
             return participant.id or 0, token, participant.role.value
 
     participant_id, token, role = await asyncio.to_thread(write)

@@ -38,6 +38,7 @@ STREAMED = frozenset(
         EventType.EXECUTION_STARTED,
         EventType.EXECUTION_COMPLETED,
         EventType.SESSION_ENDED,
+        EventType.CONTROLS_CHANGED,
     }
 )
 """The event types clients receive (code saves come at typing speed and stay internal)."""
