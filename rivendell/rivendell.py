@@ -26,6 +26,7 @@ from rivendell.pages.index import HomeState, index_page
 from rivendell.pages.not_found import not_found_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
+from rivendell.pages.room_notes import refresh_interviewers
 from rivendell.presence import get_presence
 from rivendell.reflex_redis import supervise
 from rivendell.runs import get_room_runner
@@ -168,13 +169,41 @@ async def room_sync() -> AsyncIterator[None]:
     published an event updates it once for every instance.
     """
     subscriber = functools.partial(refresh_room, app)
+    interviewers = functools.partial(refresh_interviewers, app)
     bus.subscribe(subscriber, local_only=True)
     bus.subscribe(record_presence, local_only=True)
+    bus.subscribe(interviewers, local_only=True)
     try:
         yield
     finally:
         bus.unsubscribe(record_presence)
         bus.unsubscribe(subscriber)
+        bus.unsubscribe(interviewers)
+
+
+async def enforce_room_rules(event: RoomEvent) -> None:
+    """Event-bus subscriber: this process's open Yjs rooms follow the interviewer's controls.
+
+    Every process's own: each serves its own sockets, so each must drop a locked room's
+    candidate updates, and every update once the interview ended (the bus relays the event).
+    """
+    if event.type == EventType.SESSION_ENDED:
+        collab.set_ended(event.interview_id)
+    elif event.type == EventType.CONTROLS_CHANGED and isinstance(
+        locked := event.data.get("locked"), bool
+    ):
+        collab.set_locked(event.interview_id, locked)
+
+
+@app.register_lifespan_task
+@contextlib.asynccontextmanager
+async def room_rules() -> AsyncIterator[None]:
+    """Keep the open documents locked or closed as their interviews' controls say."""
+    bus.subscribe(enforce_room_rules)
+    try:
+        yield
+    finally:
+        bus.unsubscribe(enforce_room_rules)
 
 
 def _announce_left(seat: tuple[str, int]) -> None:

@@ -46,6 +46,12 @@ from rivendell.models import (
     RunStatus,
     first_error_message,
 )
+from rivendell.pages.room_notes import (
+    NotesState,
+    interviewer_controls,
+    notes_panel,
+    pinned_note_marks,
+)
 from rivendell.presence import get_presence
 from rivendell.runs import BROWSER_LANGUAGES, BrowserOutcome, get_room_runner
 from rivendell.settings import get_settings
@@ -160,11 +166,15 @@ class RoomSnapshot:
     participants: list[ParticipantView]
     run: RunView
     runs: list[RunView]
+    # Ended (or idle past its TTL): read-only for everyone, still open to its interviewers.
+    ended: bool = False
+    locked: bool = False
+    run_disabled: bool = False
 
 
 def _load_snapshot(interview_id: str, online: set[int]) -> RoomSnapshot | None:
     with session() as db:
-        interview = crud.get_live_interview(db=db, interview_id=interview_id, ttl=_ttl())
+        interview = crud.get_interview(db=db, interview_id=interview_id)
         if interview is None:
             return None
         people = crud.list_participants(db=db, interview_id=interview_id)
@@ -188,11 +198,14 @@ def _load_snapshot(interview_id: str, online: set[int]) -> RoomSnapshot | None:
         runs=[
             dataclasses.replace(view, stdin="", stdout="", stderr="", receipt="") for view in runs
         ],
+        ended=crud.is_closed(interview, _ttl()),
+        locked=interview.locked,
+        run_disabled=interview.run_disabled,
     )
 
 
 async def load_snapshot(interview_id: str) -> RoomSnapshot | None:
-    """The room as stored now, or ``None`` when the interview is unknown or expired."""
+    """The room as stored now (ended too), or ``None`` when the interview is unknown."""
     online = await get_presence().online(interview_id)
     return await asyncio.to_thread(_load_snapshot, interview_id, online)
 
@@ -206,6 +219,9 @@ _SHARED_FIELDS = (
     "participants",
     "run",
     "runs",
+    "ended",
+    "locked",
+    "run_disabled",
 )
 
 
@@ -221,8 +237,11 @@ class RoomState(rx.SharedState):
     # The newest run (going on, or the last one to finish) and the recent history.
     run: RunView = RunView()
     runs: list[RunView] = []
-    # Set when the interview ends while the room is open: everyone sees it is over, at once.
+    # The interview ended (or expired): read-only for everyone, at once while the room is open.
     ended: bool = False
+    # The interviewer's controls: candidates' editors read-only, Run refused to candidates.
+    locked: bool = False
+    run_disabled: bool = False
     # The server's mirror of the shared document, updated by each save (at most ~0.9 s behind);
     # backend-only: browsers get the code from the document itself, never through this state.
     _code: str = ""
@@ -263,6 +282,7 @@ class RoomState(rx.SharedState):
             return
         page.database_down = False
         page.not_found = snapshot is None
+        page.invited_as_interviewer = bool(self.router.url.query_parameters.get("interviewer"))
         page.loaded = True
         if snapshot is None:
             return
@@ -324,6 +344,8 @@ class RoomPageState(rx.State):
     # it to the collaboration socket.
     seat_token: str = ""
     join_error: str = ""
+    # The URL is an interviewer link (`?interviewer=<key>`); the key itself stays in the URL.
+    invited_as_interviewer: bool = False
     editing_problem: bool = False
     problem_draft: str = ""
     problem_error: str = ""
@@ -390,7 +412,8 @@ class RoomPageState(rx.State):
             self.database_down = True  # retry_database seats it once the database is back
             return
         if self.joined:
-            return RoomPageState.heartbeat
+            return [RoomPageState.heartbeat, NotesState.open]
+        return NotesState.open
 
     @rx.event
     async def retry_database(self):
@@ -422,6 +445,7 @@ class RoomPageState(rx.State):
         except ValueError as error:
             self.join_error = first_error_message(error)
             return
+        key = self.router.url.query_parameters.get("interviewer", "")[:256]
 
         def write() -> tuple[int, str] | None:
             with session() as db:
@@ -430,11 +454,16 @@ class RoomPageState(rx.State):
                 )
                 if interview is None:
                     return None
-                participant, token = crud.join_interview(db=db, interview=interview, data=data)
+                participant, token = crud.join_interview(
+                    db=db, interview=interview, data=data, interviewer_key=key
+                )
                 return participant.id or 0, token
 
         try:
             joined = await asyncio.to_thread(write)
+        except crud.Forbidden as error:
+            self.join_error = str(error)
+            return
         except DatabaseUnavailable:
             self.database_down = True
             self.join_error = "The database is unreachable: join again in a moment."
@@ -448,7 +477,7 @@ class RoomPageState(rx.State):
         self.join_error = ""
         await self._seat(room.interview_id, token)
         bus.publish(RoomEvent(room.interview_id, EventType.USER_JOINED, {"id": participant_id}))
-        return RoomPageState.heartbeat
+        return [RoomPageState.heartbeat, NotesState.open]
 
     @rx.event
     def start_editing_problem(self, current: str):
@@ -684,7 +713,7 @@ def problem_panel() -> rx.Component:
             rx.heading("Problem", size="4", as_="h2"),
             rx.spacer(),
             rx.cond(
-                RoomPageState.is_interviewer,
+                RoomPageState.is_interviewer & ~RoomState.ended,
                 rx.button(
                     rx.icon("pencil", size=14),
                     "Edit problem",
@@ -763,26 +792,77 @@ def problem_panel() -> rx.Component:
         width="100%",
     )
     return rx.el.section(
-        rx.cond(RoomPageState.editing_problem & RoomPageState.is_interviewer, editor, viewer),
+        rx.cond(
+            RoomPageState.editing_problem & RoomPageState.is_interviewer & ~RoomState.ended,
+            editor,
+            viewer,
+        ),
         rx.divider(margin_y="1rem"),
         participants_panel(),
+        rx.cond(
+            RoomPageState.is_interviewer,
+            rx.fragment(
+                rx.divider(margin_y="1rem"),
+                notes_panel(room=RoomState.interview_id, ended=RoomState.ended),
+            ),
+        ),
         role="region",
         aria_label="Problem",
         class_name="rivendell-pane",
     )
 
 
+def _editor_notice() -> rx.Component:
+    # Why the editor is read-only, or that candidates' editors are (the server enforces both).
+    locked_out = RoomState.locked & ~RoomPageState.is_interviewer
+    text = rx.cond(
+        RoomState.ended,
+        "This interview has ended: the code is read-only.",
+        rx.cond(
+            locked_out,
+            "Editor locked by the interviewer",
+            "Editor locked for candidates: only interviewers can type.",
+        ),
+    )
+    return rx.cond(
+        RoomState.ended | RoomState.locked,
+        rx.hstack(
+            rx.icon("lock", size=14),
+            rx.text(text, size="1", weight="medium"),
+            role="status",
+            aria_label="Editor status",
+            align="center",
+            spacing="2",
+            padding_x="0.75rem",
+            padding_y="0.25rem",
+            background=rx.cond(locked_out | RoomState.ended, "var(--amber-a3)", "var(--gray-a3)"),
+            color=rx.cond(locked_out | RoomState.ended, "var(--amber-11)", "var(--gray-11)"),
+            width="100%",
+        ),
+    )
+
+
 def editor_panel() -> rx.Component:
     """The room's shared code in Monaco: co-edited over Yjs, highlighted for the room's language."""
-    return rx.box(
-        code_editor(
-            collab_room=RoomState.interview_id,
-            collab_token=RoomPageState.seat_token,
-            user_name=RoomPageState.my_name,
-            user_color=RoomPageState.my_color,
-            language=RoomState.monaco_language,
-            read_only=~RoomPageState.joined,
+    return rx.flex(
+        _editor_notice(),
+        rx.box(
+            code_editor(
+                collab_room=RoomState.interview_id,
+                collab_token=RoomPageState.seat_token,
+                user_name=RoomPageState.my_name,
+                user_color=RoomPageState.my_color,
+                language=RoomState.monaco_language,
+                read_only=~RoomPageState.joined
+                | RoomState.ended
+                | (RoomState.locked & ~RoomPageState.is_interviewer),
+            ),
+            flex="1",
+            min_height="0",
+            width="100%",
         ),
+        rx.cond(RoomPageState.is_interviewer, pinned_note_marks(room=RoomState.interview_id)),
+        direction="column",
         height="100%",
         width="100%",
     )
@@ -889,13 +969,31 @@ def _run_history() -> rx.Component:
     )
 
 
+def _run_refusal() -> rx.Var[str]:
+    # Why this browser may not run the code now ("" when it may); crud refuses it anyway.
+    return rx.cond(
+        RoomState.ended,
+        "The interview has ended",
+        rx.cond(
+            RoomState.run_disabled & ~RoomPageState.is_interviewer,
+            "Run is disabled by the interviewer",
+            "",
+        ),
+    )
+
+
 def output_panel() -> rx.Component:
     """Run, the program's input, and the output every participant sees."""
     run = RoomState.run
+    refused = _run_refusal() != ""
     return rx.el.section(
         rx.hstack(
             rx.heading("Output", size="3", as_="h2"),
             rx.spacer(),
+            rx.cond(
+                refused,
+                rx.text(_run_refusal(), size="1", color_scheme="amber", role="status"),
+            ),
             rx.cond(
                 run.active & run.in_browser & (run.by_id == RoomPageState.participant_id),
                 rx.button(
@@ -915,7 +1013,7 @@ def output_panel() -> rx.Component:
                         "Run in browser",
                         size="1",
                         variant="soft",
-                        disabled=run.active | ~RoomPageState.joined,
+                        disabled=run.active | ~RoomPageState.joined | refused,
                         on_click=RoomPageState.run_in_browser,
                     ),
                     content="Run in your own browser (Pyodide or a Web Worker); everyone sees "
@@ -927,7 +1025,7 @@ def output_panel() -> rx.Component:
                     rx.cond(run.active, rx.spinner(size="1"), rx.icon("play", size=14)),
                     "Run",
                     size="1",
-                    disabled=run.active | ~RoomPageState.joined,
+                    disabled=run.active | ~RoomPageState.joined | refused,
                     on_click=RoomPageState.run_code,
                 ),
                 content="Run on the server (Ctrl+Enter or ⌘+Enter)",
@@ -989,7 +1087,7 @@ def _language_picker() -> rx.Component:
         ),
         value=RoomState.language,
         on_change=RoomPageState.change_language,
-        disabled=~RoomPageState.joined,
+        disabled=~RoomPageState.joined | RoomState.ended,
         size="2",
     )
 
@@ -1030,6 +1128,12 @@ def room_toolbar() -> rx.Component:
     return rx.hstack(
         rx.heading(RoomState.title, size="4", as_="h1", class_name="truncate"),
         rx.spacer(),
+        rx.cond(
+            RoomPageState.is_interviewer,
+            interviewer_controls(
+                locked=RoomState.locked, run_disabled=RoomState.run_disabled, ended=RoomState.ended
+            ),
+        ),
         _language_picker(),
         _copy_link_button(),
         _export_button(),
@@ -1048,7 +1152,15 @@ def join_form() -> rx.Component:
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.text("You are invited to", size="2", color_scheme="gray"),
+                    rx.text(
+                        rx.cond(
+                            RoomPageState.invited_as_interviewer,
+                            "You are invited as an interviewer to",
+                            "You are invited to",
+                        ),
+                        size="2",
+                        color_scheme="gray",
+                    ),
                     rx.heading(RoomState.title, size="6", as_="h1"),
                     rx.cond(
                         RoomState.participants.length() > 0,
@@ -1107,7 +1219,32 @@ def ended_view() -> rx.Component:
     """The room after its interview ended (by its interviewer, the admin or the cleanup)."""
     return dead_end(
         "Interview ended",
-        "This interview is over: nothing in it can change any more. Thank you for taking part.",
+        "This interview has ended: nothing in it can change any more. Thank you for taking part.",
+    )
+
+
+def ended_banner() -> rx.Component:
+    """What an interviewer sees above an ended room: it is read-only, and its playback."""
+    return rx.hstack(
+        rx.icon("circle-check", size=16),
+        rx.text("This interview has ended: the room is read-only.", size="2", weight="medium"),
+        rx.link(
+            rx.icon("circle-play", size=14),
+            "Playback",
+            href="/i/" + RoomState.interview_id + "/playback",
+            size="2",
+            display="inline-flex",
+            align_items="center",
+            gap="0.25rem",
+        ),
+        role="status",
+        aria_label="Interview ended",
+        align="center",
+        spacing="3",
+        width="100%",
+        padding_x="1rem",
+        padding_y="0.4rem",
+        background="var(--amber-a3)",
     )
 
 
@@ -1115,6 +1252,7 @@ def room_view() -> rx.Component:
     """The room once this browser has a seat."""
     return rx.vstack(
         room_toolbar(),
+        rx.cond(RoomState.ended, ended_banner()),
         rx.box(
             panel_group(
                 panel(problem_panel(), default_size=32, min_size=15),
@@ -1169,7 +1307,8 @@ def room_page() -> rx.Component:
                 ~RoomPageState.loaded,
                 rx.center(rx.spinner(size="3"), height="100%"),
                 rx.cond(
-                    RoomState.ended,
+                    # Interviewers keep an ended room (read-only) and its playback link.
+                    RoomState.ended & ~RoomPageState.is_interviewer,
                     ended_view(),
                     rx.cond(
                         RoomPageState.not_found,
