@@ -1030,9 +1030,7 @@ def delete_note(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="delete notes"
     )
     note = _note_of(db, interview_id, note_id)
-    _record(
-        db, interview_id, _timeline_kind(note), editor.id, {"note_id": note.id, "deleted": True}
-    )
+    _record(db, interview_id, _timeline_kind(note), editor.id, note_record(note, deleted=True))
     db.delete(note)
     _touch(db=db, interview=interview)
 
