@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from rivendell import crud
 from rivendell.anchors import resolve_lines
@@ -31,6 +32,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["interviewer toolkit"])
 
 _NOTES = "/sessions/{session_id}/notes"
+NoteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The note's id")]
 
 
 def _ttl() -> timedelta:
@@ -138,7 +140,7 @@ async def create_note(session_id: str, data: NoteCreate, token: Token) -> NoteOu
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Change a private note (interviewer token)",
 )
-async def update_note(session_id: str, note_id: int, data: NoteUpdate, token: Token) -> NoteOut:
+async def update_note(session_id: str, note_id: NoteId, data: NoteUpdate, token: Token) -> NoteOut:
     """Only the fields sent change; re-pinning sends both anchors and both lines."""
 
     def write() -> Note:
@@ -159,7 +161,7 @@ async def update_note(session_id: str, note_id: int, data: NoteUpdate, token: To
     responses=error_responses(401, 403, 404, 409, 422, 503),
     summary="Delete a private note (interviewer token)",
 )
-async def delete_note(session_id: str, note_id: int, token: Token) -> Response:
+async def delete_note(session_id: str, note_id: NoteId, token: Token) -> Response:
     """Delete the note; the timeline keeps that it was written and deleted."""
 
     def write() -> None:
