@@ -813,19 +813,16 @@ def problem_panel() -> rx.Component:
 
 
 def _editor_notice() -> rx.Component:
-    # Why the editor is read-only, or that candidates' editors are (the server enforces both).
+    # That the editor is locked for candidates (the server drops their changes too). An ended
+    # room says so in its banner instead (ended_banner).
     locked_out = RoomState.locked & ~RoomPageState.is_interviewer
     text = rx.cond(
-        RoomState.ended,
-        "This interview has ended: the code is read-only.",
-        rx.cond(
-            locked_out,
-            "Editor locked by the interviewer",
-            "Editor locked for candidates: only interviewers can type.",
-        ),
+        locked_out,
+        "Editor locked by the interviewer",
+        "Editor locked for candidates: only interviewers can type.",
     )
     return rx.cond(
-        RoomState.ended | RoomState.locked,
+        RoomState.locked & ~RoomState.ended,
         rx.hstack(
             rx.icon("lock", size=14),
             rx.text(text, size="1", weight="medium"),
@@ -835,8 +832,8 @@ def _editor_notice() -> rx.Component:
             spacing="2",
             padding_x="0.75rem",
             padding_y="0.25rem",
-            background=rx.cond(locked_out | RoomState.ended, "var(--amber-a3)", "var(--gray-a3)"),
-            color=rx.cond(locked_out | RoomState.ended, "var(--amber-11)", "var(--gray-11)"),
+            background=rx.cond(locked_out, "var(--amber-a3)", "var(--gray-a3)"),
+            color=rx.cond(locked_out, "var(--amber-11)", "var(--gray-11)"),
             width="100%",
         ),
     )
@@ -1129,10 +1126,9 @@ def room_toolbar() -> rx.Component:
         rx.heading(RoomState.title, size="4", as_="h1", class_name="truncate"),
         rx.spacer(),
         rx.cond(
-            RoomPageState.is_interviewer,
-            interviewer_controls(
-                locked=RoomState.locked, run_disabled=RoomState.run_disabled, ended=RoomState.ended
-            ),
+            # Nothing to control once it ended: the room is read-only for good.
+            RoomPageState.is_interviewer & ~RoomState.ended,
+            interviewer_controls(locked=RoomState.locked, run_disabled=RoomState.run_disabled),
         ),
         _language_picker(),
         _copy_link_button(),

@@ -337,12 +337,10 @@ class NotesState(rx.State):
         bus.publish(RoomEvent(interview_id, EventType.SESSION_ENDED, {"reason": "interviewer"}))
 
 
-def _switch(label: str, checked: rx.Var[bool], on_change: Any, disabled: Any) -> rx.Component:
+def _switch(label: str, checked: rx.Var[bool], on_change: Any) -> rx.Component:
     return rx.el.label(
         rx.hstack(
-            rx.switch(
-                checked=checked, on_change=on_change, disabled=disabled, size="1", aria_label=label
-            ),
+            rx.switch(checked=checked, on_change=on_change, size="1", aria_label=label),
             rx.text(label, size="2"),
             align="center",
             spacing="2",
@@ -350,13 +348,11 @@ def _switch(label: str, checked: rx.Var[bool], on_change: Any, disabled: Any) ->
     )
 
 
-def interviewer_controls(
-    *, locked: rx.Var[bool], run_disabled: rx.Var[bool], ended: rx.Var[bool]
-) -> rx.Component:
+def interviewer_controls(*, locked: rx.Var[bool], run_disabled: rx.Var[bool]) -> rx.Component:
     """The toolbar's interviewer-only controls: lock, disable Run, invite, end."""
     return rx.hstack(
-        _switch("Lock editor", locked, NotesState.set_locked, ended),
-        _switch("Disable Run", run_disabled, NotesState.set_run_disabled, ended),
+        _switch("Lock editor", locked, NotesState.set_locked),
+        _switch("Disable Run", run_disabled, NotesState.set_run_disabled),
         rx.button(
             rx.icon("user-plus", size=14),
             "Invite an interviewer",
@@ -379,7 +375,6 @@ def interviewer_controls(
                     color_scheme="red",
                     variant="soft",
                     size="2",
-                    disabled=ended,
                 ),
             ),
             rx.alert_dialog.content(
@@ -410,7 +405,7 @@ def interviewer_controls(
     )
 
 
-def _note_row(note: rx.Var[NoteView], room: rx.Var[str]) -> rx.Component:
+def _note_row(note: rx.Var[NoteView], room: rx.Var[str], ended: rx.Var[bool]) -> rx.Component:
     return rx.el.li(
         rx.vstack(
             rx.hstack(
@@ -438,13 +433,16 @@ def _note_row(note: rx.Var[NoteView], room: rx.Var[str]) -> rx.Component:
                     ),
                 ),
                 rx.spacer(),
-                rx.icon_button(
-                    rx.icon("trash-2", size=12),
-                    size="1",
-                    variant="ghost",
-                    color_scheme="gray",
-                    aria_label="Delete note",
-                    on_click=NotesState.delete_note(note.id),
+                rx.cond(
+                    ~ended,
+                    rx.icon_button(
+                        rx.icon("trash-2", size=12),
+                        size="1",
+                        variant="ghost",
+                        color_scheme="gray",
+                        aria_label="Delete note",
+                        on_click=NotesState.delete_note(note.id),
+                    ),
                 ),
                 align="center",
                 spacing="2",
@@ -521,7 +519,7 @@ def notes_panel(*, room: rx.Var[str], ended: rx.Var[bool]) -> rx.Component:
         rx.text("Candidates never see these.", size="1", color_scheme="gray"),
         rx.cond(~ended, form),
         rx.el.ul(
-            rx.foreach(shared.notes, lambda note: _note_row(note, room)),
+            rx.foreach(shared.notes, lambda note: _note_row(note, room, ended)),
             aria_label="Private notes",
             style={"listStyle": "none", "padding": 0, "margin": 0, "width": "100%"},
         ),

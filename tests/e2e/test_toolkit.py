@@ -208,7 +208,9 @@ def test_ending_turns_the_room_read_only_and_keeps_it_for_interviewers(
     expect(banner.get_by_role("link", name="Playback")).to_have_attribute(
         "href", url.removeprefix(server.url) + "/playback"
     )
-    expect(host.get_by_role("status", name="Editor status")).to_contain_text("read-only")
+    expect(banner).to_contain_text("read-only")
+    expect(host.get_by_role("switch", name="Lock editor")).to_have_count(0)
+    expect(notes(host).get_by_role("textbox", name="Private note")).to_have_count(0)
     expect(
         host.get_by_role("region", name="Output").get_by_role("button", name="Run", exact=True)
     ).to_be_disabled()
