@@ -29,12 +29,14 @@ from rivendell.models import (
     Interview,
     InterviewCreate,
     InterviewSummary,
+    Note,
     Participant,
     ParticipantCreate,
     Role,
     Run,
     Runner,
     RunStatus,
+    TestCase,
     TimelineEvent,
     TimelineKind,
     check_language,
@@ -74,6 +76,7 @@ __all__ = [
     "participant_for_token",
     "record_cleanup",
     "record_event",
+    "require_interviewer",
     "run_record",
     "save_documents",
     "start_run",
@@ -150,6 +153,23 @@ def list_participants(*, db: Session, interview_id: str) -> list[Participant]:
         .order_by(col(Participant.id))
     )
     return list(db.exec(statement))
+
+
+def require_interviewer(
+    *, db: Session, interview_id: str, token: str, admin_token: str
+) -> Interview:
+    """The interview, live or ended, if ``token`` is one of its interviewers' (or the admin's)."""
+    interview = get_interview(db=db, interview_id=interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
+    if is_admin(token=token, admin_token=admin_token):
+        return interview
+    participant = participant_for_token(db=db, interview_id=interview_id, token=token)
+    if participant is None:
+        raise Unauthorized("you are not a participant of this interview")
+    if participant.role != Role.INTERVIEWER:
+        raise Forbidden("only the interview's interviewers can see this")
+    return interview
 
 
 def participant_for_token(*, db: Session, interview_id: str, token: str) -> Participant | None:
@@ -352,7 +372,7 @@ def save_documents(
         db.execute(update(Document), known)
     if new := [row for row in rows if row["interview_id"] not in stored]:
         db.execute(insert(Document), new)
-    logged = [
+    logged: list[dict[str, Any]] = [
         {
             "interview_id": i,
             "at": edit.at,
@@ -538,7 +558,7 @@ def _delete(*, db: Session, interview_ids: list[str]) -> list[str]:
         return []
     # Children first and explicitly: SQLite enforces ON DELETE CASCADE only with its pragma on,
     # and a database opened by another tool may not have it.
-    for table in (Run, Document, Participant):
+    for table in (TimelineEvent, Note, Run, TestCase, Document, Participant):
         db.execute(delete(table).where(col(table.interview_id).in_(found)))
     db.execute(delete(Interview).where(col(Interview.id).in_(found)))
     db.commit()

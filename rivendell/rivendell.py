@@ -30,6 +30,7 @@ from rivendell.presence import get_presence
 from rivendell.reflex_redis import supervise
 from rivendell.runs import get_room_runner
 from rivendell.settings import DEFAULT_ADMIN_TOKEN_FILE, get_admin_token, get_settings
+from rivendell.timeline import record_presence
 
 logger = logging.getLogger("rivendell")
 
@@ -161,16 +162,18 @@ async def event_relay() -> AsyncIterator[None]:
 @app.register_lifespan_task
 @contextlib.asynccontextmanager
 async def room_sync() -> AsyncIterator[None]:
-    """Keep every room's shared state in step with the event bus.
+    """Keep every room's shared state (and its timeline's joins and leaves) in step with the bus.
 
     Only this process's own events: with Redis the state lives there, and the process that
     published an event updates it once for every instance.
     """
     subscriber = functools.partial(refresh_room, app)
     bus.subscribe(subscriber, local_only=True)
+    bus.subscribe(record_presence, local_only=True)
     try:
         yield
     finally:
+        bus.unsubscribe(record_presence)
         bus.unsubscribe(subscriber)
 
 

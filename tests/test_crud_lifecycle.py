@@ -11,12 +11,17 @@ from sqlmodel import Session, select
 from rivendell import crud
 from rivendell.models import (
     Document,
+    Edit,
     Interview,
     InterviewCreate,
+    Note,
+    NoteKind,
     Participant,
     ParticipantCreate,
     Run,
     Runner,
+    TestCase,
+    TimelineEvent,
     utcnow,
 )
 
@@ -87,7 +92,14 @@ def test_only_the_admin_lists_and_the_list_filters_and_counts(db: Session) -> No
 def test_deleting_removes_everything_of_the_interview(db: Session) -> None:
     interview, creator, _ = _interview(db)
     kept, _, _ = _interview(db)
-    crud.save_documents(db=db, documents={interview.id: (b"state", "code")})
+    crud.save_documents(
+        db=db,
+        documents={interview.id: (b"state", "code")},
+        edits={interview.id: [Edit(None, b"update")]},
+    )
+    db.add(TestCase(interview_id=interview.id, stdin="1", expected_stdout="1"))
+    db.add(Note(interview_id=interview.id, kind=NoteKind.NOTE, markdown="strong start"))
+    db.commit()
     crud.start_run(
         db=db,
         interview_id=interview.id,
@@ -104,7 +116,7 @@ def test_deleting_removes_everything_of_the_interview(db: Session) -> None:
     assert crud.delete_interviews(
         db=db, interview_ids=[interview.id, "unknown"], token=ADMIN, admin_token=ADMIN
     ) == [interview.id]
-    for table in (Run, Document, Participant):
+    for table in (TimelineEvent, Note, Run, TestCase, Document, Participant):
         assert db.exec(select(table).where(table.interview_id == interview.id)).all() == []
     assert db.get(Interview, kept.id) is not None
 

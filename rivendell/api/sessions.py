@@ -47,6 +47,7 @@ from rivendell.presence import get_presence
 from rivendell.ratelimit import check_create
 from rivendell.runs import get_room_runner
 from rivendell.settings import get_admin_token, get_settings
+from rivendell.timeline import TimelineDocument, export_archive, export_name, read_timeline
 
 __all__ = ["router"]
 
@@ -332,3 +333,42 @@ async def end_session(session_id: str, token: Token, request: Request) -> Sessio
     await asyncio.to_thread(write)
     bus.publish(RoomEvent(session_id, EventType.SESSION_ENDED))
     return await _session(request, session_id)
+
+
+@router.get(
+    "/sessions/{session_id}/timeline",
+    responses=error_responses(401, 403, 404, 503),
+    summary="The interview's whole timeline (interviewer or admin token)",
+)
+async def get_timeline(
+    session_id: str,
+    token: Token,
+    after: Annotated[int, Query(ge=0, description="Only entries with a larger id")] = 0,
+) -> TimelineDocument:
+    """Every edit (a Yjs update with who and when), run, test batch, language change, problem
+    edit, join, leave, note, hint, paste and control of the interview, in order, in the format
+    docs/timeline.md documents (JSON Schema: docs/timeline.schema.json). Replaying the ``seed``
+    and ``edit`` updates in order into an empty Yjs document gives ``interview.final_code``."""
+    return await read_timeline(session_id, token, after)
+
+
+@router.get(
+    "/sessions/{session_id}/export",
+    responses={
+        **error_responses(401, 403, 404, 503),
+        200: {"content": {"application/zip": {}}, "description": "The interview's archive"},
+    },
+    response_class=Response,
+    summary="Download the whole interview as one zip (interviewer or admin token)",
+)
+async def export_session(session_id: str, token: Token) -> Response:
+    """``timeline.json`` (the timeline document), the final code, ``problem.md``, ``runs.json``
+    (each run with its receipt) and ``updates.bin`` (the Yjs update log), as docs/timeline.md
+    describes."""
+    document = await read_timeline(session_id, token)
+    archive = await asyncio.to_thread(export_archive, document)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{export_name(document)}"'},
+    )

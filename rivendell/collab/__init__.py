@@ -18,7 +18,7 @@ from rivendell.collab.relay import Relay
 from rivendell.collab.room import CODE, CollabRoom, new_document
 from rivendell.collab.saver import GroupSaver, Pending
 from rivendell.collab.server import PATH_PREFIX, Admission, CollabServer, Refused
-from rivendell.db import session
+from rivendell.db import DatabaseUnavailable, session
 from rivendell.events import EventType, RoomEvent, bus
 from rivendell.models import MAX_CODE_CHARS, Interview, Role
 from rivendell.settings import get_settings
@@ -41,6 +41,7 @@ assert MAX_CODE_CHARS * 2 <= MAX_DOCUMENT_BYTES
 # Close codes the browser shows as a reason and does not retry.
 REFUSED_UNKNOWN = 4404
 REFUSED_TOKEN = 4401
+TRY_AGAIN_LATER = 1013
 
 
 def _ttl() -> timedelta:
@@ -65,7 +66,11 @@ def _admit_sync(interview_id: str, token: str) -> Admission:
 
 async def admit(interview_id: str, token: str) -> Admission:
     """Let a participant's socket in; raises ``Refused`` for anyone else."""
-    return await asyncio.to_thread(_admit_sync, interview_id, token)
+    try:
+        return await asyncio.to_thread(_admit_sync, interview_id, token)
+    except DatabaseUnavailable:
+        # Not the client's fault and logged once by rivendell.db: 1013 makes y-websocket retry.
+        raise Refused(TRY_AGAIN_LATER, "the database is unavailable; reconnecting") from None
 
 
 def _load_sync(interview_id: str) -> tuple[bytes | None, str]:

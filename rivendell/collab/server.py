@@ -172,7 +172,7 @@ class CollabServer:
             if state is None:
                 # Store the seeded document before anyone sees it: re-seeding after a crash would
                 # be another client's insert, and every open editor would show the code twice.
-                await self._save(interview_id, doc.get_update(), seed)
+                await self._save(interview_id, doc.get_update(), seed, ())
             if self.relay is not None:
                 await self.relay.catch_up(interview_id, functools.partial(_apply_update, doc))
             room = CollabRoom(

@@ -50,6 +50,7 @@ from rivendell.presence import get_presence
 from rivendell.runs import BROWSER_LANGUAGES, BrowserOutcome, get_room_runner
 from rivendell.settings import get_settings
 from rivendell.state import IdentityState, read_tokens_from_browser
+from rivendell.timeline import export_archive, export_name, read_timeline
 
 __all__ = ["ROUTE", "RoomPageState", "RoomState", "refresh_room", "room_page"]
 
@@ -591,6 +592,18 @@ class RoomPageState(rx.State):
             return rx.toast.error(str(error))
 
     @rx.event
+    async def export_interview(self):
+        """Download the whole interview as one archive (its interviewers only)."""
+        if not self.is_interviewer:
+            return None
+        try:
+            document = await read_timeline(self._interview_id, self.seat_token)
+        except crud.Error as error:
+            return rx.toast.error(str(error))
+        archive = await asyncio.to_thread(export_archive, document)
+        return rx.download(data=archive, filename=export_name(document))
+
+    @rx.event
     async def heartbeat(self):
         """This page is still open: keep its participant online."""
         if not self.participant_id:
@@ -996,6 +1009,22 @@ def _copy_link_button() -> rx.Component:
     )
 
 
+def _export_button() -> rx.Component:
+    return rx.cond(
+        RoomPageState.is_interviewer,
+        rx.tooltip(
+            rx.button(
+                rx.icon("download", size=14),
+                "Export",
+                variant="surface",
+                size="2",
+                on_click=RoomPageState.export_interview,
+            ),
+            content="Download the interview: code, problem, notes, runs and its timeline",
+        ),
+    )
+
+
 def room_toolbar() -> rx.Component:
     """The room's title and the controls everyone shares."""
     return rx.hstack(
@@ -1003,6 +1032,7 @@ def room_toolbar() -> rx.Component:
         rx.spacer(),
         _language_picker(),
         _copy_link_button(),
+        _export_button(),
         align="center",
         spacing="3",
         width="100%",

@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from typing import Any
 
 import pytest
+from pycrdt import Doc, Text
 from sqlmodel import Session
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
 from rivendell import crud
-from rivendell.collab import MAX_DOCUMENT_BYTES
-from rivendell.models import Interview, InterviewCreate, ParticipantCreate, utcnow
+from rivendell.collab import CODE, MAX_DOCUMENT_BYTES
+from rivendell.models import (
+    Interview,
+    InterviewCreate,
+    ParticipantCreate,
+    TimelineEvent,
+    TimelineKind,
+    utcnow,
+)
 from tests.collab.yclient import byte_offset, collab_url, settle, yjs_client
 from tests.e2e.server import Server
 
@@ -249,3 +258,34 @@ async def test_hundreds_of_clients_vanishing_at_once_leave_the_server_serving(
         async with yjs_client(server.url, interview.id, creator) as witness:
             await settle([survivor, witness])
             assert witness.value().endswith(" after the storm")
+
+
+async def test_each_clients_edits_go_on_the_timeline_as_theirs_and_replay_to_the_code(
+    server: Server, server_db: Session
+) -> None:
+    interview, creator, guests = new_room(server_db)
+    people = {p.name: p.id for p in crud.list_participants(db=server_db, interview_id=interview.id)}
+    async with (
+        yjs_client(server.url, interview.id, creator) as host,
+        yjs_client(server.url, interview.id, guests[0]) as guest,
+    ):
+        host.text += "\n# Alex: start with brute force\n"
+        await settle([host, guest])
+        guest.text += "# G0: then a hash map 🗺️\n"
+        await settle([host, guest])
+        expected = host.value()
+    entries: list[TimelineEvent] = []
+    for _ in range(50):  # saved when the room empties
+        server_db.expire_all()
+        entries = crud.list_timeline(db=server_db, interview_id=interview.id)
+        if server_db.get(Interview, interview.id).code == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert entries[0].kind == TimelineKind.SEED
+    authors = {e.participant_id for e in entries if e.kind == TimelineKind.EDIT}
+    assert authors == {people["Alex"], people["G0"]}
+    replayed: Doc[Any] = Doc()
+    for entry in entries:
+        if entry.update is not None:
+            replayed.apply_update(entry.update)
+    assert str(replayed.get(CODE, type=Text)) == expected
