@@ -24,6 +24,8 @@ from rivendell.pages.admin import ROUTE as ADMIN_ROUTE
 from rivendell.pages.admin import AdminState, admin_page
 from rivendell.pages.index import HomeState, index_page
 from rivendell.pages.not_found import not_found_page
+from rivendell.pages.playback import ROUTE as PLAYBACK_ROUTE
+from rivendell.pages.playback import PlaybackState, playback_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
 from rivendell.presence import get_presence
@@ -73,6 +75,12 @@ app.add_page(
 app.add_page(not_found_page, route="404", title="Not found · Rivendell")
 app.add_page(
     room_page, route=ROOM_ROUTE, title="Interview · Rivendell", on_load=RoomState.open_room
+)
+app.add_page(
+    playback_page,
+    route=PLAYBACK_ROUTE,
+    title="Playback · Rivendell",
+    on_load=PlaybackState.open,
 )
 app.add_page(admin_page, route=ADMIN_ROUTE, title="Admin · Rivendell", on_load=AdminState.open)
 
