@@ -26,7 +26,7 @@ from reflex.istate.manager.token import BaseStateToken
 
 from rivendell import crud
 from rivendell.components.browser_run import BrowserRunResult, browser_runner
-from rivendell.components.editor import code_editor
+from rivendell.components.editor import PasteInfo, code_editor
 from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
 from rivendell.components.panels import panel, panel_group, resize_handle
@@ -44,6 +44,7 @@ from rivendell.models import (
     Run,
     Runner,
     RunStatus,
+    TimelineKind,
     first_error_message,
 )
 from rivendell.presence import get_presence
@@ -57,6 +58,9 @@ __all__ = ["ROUTE", "RoomPageState", "RoomState", "refresh_room", "room_page"]
 logger = logging.getLogger(__name__)
 
 ROUTE = "/i/[interview]"
+# A paste from outside the editor of at least this many lines goes on the timeline (typed code
+# rarely arrives that way; the playback marks it for the interviewer).
+PASTE_MIN_LINES = 4
 
 
 def _ttl() -> timedelta:
@@ -604,6 +608,31 @@ class RoomPageState(rx.State):
         return rx.download(data=archive, filename=export_name(document))
 
     @rx.event
+    async def record_paste(self, paste: PasteInfo):
+        """The editor saw a paste from outside it: a large one goes on the timeline."""
+        lines, chars = paste.get("lines"), paste.get("chars")
+        if not self.joined or not isinstance(lines, int) or not isinstance(chars, int):
+            return
+        if lines < PASTE_MIN_LINES:
+            return
+        seat = (self._interview_id, self.participant_id)
+
+        def write() -> None:
+            with session() as db:
+                crud.record_event(
+                    db=db,
+                    interview_id=seat[0],
+                    kind=TimelineKind.PASTE,
+                    participant_id=seat[1],
+                    data={"lines": lines, "chars": max(0, chars)},
+                )
+
+        try:
+            await asyncio.to_thread(write)
+        except DatabaseUnavailable:
+            return  # the paste itself is in the document; only its marker is lost
+
+    @rx.event
     async def heartbeat(self):
         """This page is still open: keep its participant online."""
         if not self.participant_id:
@@ -782,6 +811,7 @@ def editor_panel() -> rx.Component:
             user_color=RoomPageState.my_color,
             language=RoomState.monaco_language,
             read_only=~RoomPageState.joined,
+            on_paste=RoomPageState.record_paste,
         ),
         height="100%",
         width="100%",
@@ -1025,6 +1055,17 @@ def _export_button() -> rx.Component:
     )
 
 
+def _playback_link() -> rx.Component:
+    return rx.cond(
+        RoomPageState.is_interviewer,
+        rx.link(
+            rx.button(rx.icon("history", size=14), "Playback", variant="surface", size="2"),
+            href="/i/" + RoomState.interview_id + "/playback",
+            target="_blank",
+        ),
+    )
+
+
 def room_toolbar() -> rx.Component:
     """The room's title and the controls everyone shares."""
     return rx.hstack(
@@ -1033,6 +1074,7 @@ def room_toolbar() -> rx.Component:
         _language_picker(),
         _copy_link_button(),
         _export_button(),
+        _playback_link(),
         align="center",
         spacing="3",
         width="100%",
