@@ -327,10 +327,10 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
               {playing ? "❚❚ Pause" : "▶ Play"}
             </button>
             <button type="button" disabled={!previous} onClick={() => previous && jumpTo(previous)} aria-label="Previous event" style={BUTTON}>
-              ⏮
+              ‹ Previous
             </button>
             <button type="button" disabled={!next} onClick={() => next && jumpTo(next)} aria-label="Next event" style={BUTTON}>
-              ⏭
+              Next ›
             </button>
             <label style={{ display: "flex", alignItems: "center", gap: 6 }}>
               <span>Speed</span>

@@ -171,7 +171,10 @@ export class Replay {
     this.duration = clock.duration;
     this.updates = events
       .filter((event) => UPDATE_KINDS.has(event.kind) && event.update)
-      .map((event) => ({ t: event.t, bytes: decodeBase64(event.update) }));
+      // The seed is the document's first state: the code shows it from the very start, even
+      // when a join came first (the room seeds its document once someone opens it).
+      .map((event) => ({ t: event.kind === "seed" ? -Infinity : event.t, bytes: decodeBase64(event.update) }))
+      .sort((a, b) => (a.t === b.t ? 0 : a.t - b.t));
     this.authors = clientAuthors(Y, events);
     this.checkpoints = [{ count: 0, state: null }];
     this.doc = null;

@@ -23,7 +23,7 @@ def test_the_replay_module_under_node() -> None:
         pytest.fail("no `node` on PATH: the replay module's tests run on Node.js (20 or newer)")
     if not (NODE_DIR / "node_modules" / ".package-lock.json").is_file():
         pytest.fail(f"{NODE_DIR / 'node_modules'} is missing: run `npm ci --prefix tests/node`")
-    result = subprocess.run(  # noqa: S603 (our own test file, no shell)
+    result = subprocess.run(
         [node, "--test", "--test-reporter=spec", str(NODE_TEST)],
         cwd=NODE_DIR,
         capture_output=True,

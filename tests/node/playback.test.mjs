@@ -116,6 +116,15 @@ test('textAt replays the seed and the edits up to a moment', () => {
   assert.equal(final, SEED.slice(4) + '# by Alex\n# by Sam\n')
 })
 
+test('the starter code shows from the start, even when a join came before the seed', () => {
+  const { timeline } = record([{ at: 2, who: 1, edit: append('x\n') }])
+  const [seed, ...rest] = timeline.events
+  const join = { id: 0, at: iso(T0 - 1000), kind: 'join', participant_id: 1, data: {}, update: null }
+  const replay = new Replay(Y, { ...timeline, events: [join, seed, ...rest] })
+  assert.equal(replay.textAt(0), SEED)
+  assert.equal(replay.textAt(replay.duration), SEED + 'x\n')
+})
+
 test('a replay scrubbed back and forth always shows the same text for the same moment', () => {
   const steps = []
   for (let i = 0; i < 300; i++) steps.push({ at: i * 0.5, who: 1 + (i % 2), edit: append(String.fromCharCode(97 + (i % 26))) })
