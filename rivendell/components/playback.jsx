@@ -141,6 +141,8 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
   const colors = useMemo(() => new Map(participants.map((p) => [p.id, safeColor(p.color)])), [participants]);
   const markers = useMemo(() => replay.markers(), [replay]);
   const bins = useMemo(() => activity(replay, ACTIVITY_BINS), [replay]);
+  const lanes = useMemo(() => markerLanes(markers, duration), [markers, duration]);
+  const laneCount = Math.max(0, ...lanes) + 1;
   const selected = markers.find((m) => m.id === selectedId) ?? null;
   const language = languages[replay.languageAt(t)] ?? replay.languageAt(t);
 
@@ -285,7 +287,7 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
           />
         </div>
         <div style={TRANSPORT}>
-          <div style={BAR}>
+          <div style={{ ...BAR, marginTop: laneCount * MARKER_LANE_PX + 2 }}>
             <div aria-hidden="true" style={ACTIVITY}>
               {bins.map((bin, i) => (
                 <span
@@ -320,16 +322,16 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
               onKeyDown={onSliderKey}
               style={SLIDER}
             />
-            <MarkerRow markers={markers} duration={duration} names={names} selectedId={selectedId} onPick={jumpTo} />
+            <MarkerRow markers={markers} lanes={lanes} duration={duration} names={names} selectedId={selectedId} onPick={jumpTo} />
           </div>
           <div style={CONTROLS}>
             <button type="button" onClick={togglePlay} aria-label={playing ? "Pause" : "Play"} style={BUTTON}>
               {playing ? "❚❚ Pause" : "▶ Play"}
             </button>
-            <button type="button" disabled={!previous} onClick={() => previous && jumpTo(previous)} aria-label="Previous event" style={BUTTON}>
+            <button type="button" disabled={!previous} onClick={() => previous && jumpTo(previous)} aria-label="Previous event" style={previous ? BUTTON : DISABLED}>
               ‹ Previous
             </button>
-            <button type="button" disabled={!next} onClick={() => next && jumpTo(next)} aria-label="Next event" style={BUTTON}>
+            <button type="button" disabled={!next} onClick={() => next && jumpTo(next)} aria-label="Next event" style={next ? BUTTON : DISABLED}>
               Next ›
             </button>
             <label style={{ display: "flex", alignItems: "center", gap: 6 }}>
@@ -393,7 +395,7 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
 }
 
 /** The markers over the bar: one tab stop, arrow keys move between them (a toolbar). */
-function MarkerRow({ markers, duration, names, selectedId, onPick }) {
+function MarkerRow({ markers, lanes, duration, names, selectedId, onPick }) {
   const [focus, setFocus] = useState(0);
   const refs = useRef([]);
   const onKeyDown = (event, index) => {
@@ -430,6 +432,7 @@ function MarkerRow({ markers, duration, names, selectedId, onPick }) {
             style={{
               ...MARKER,
               left: `${(marker.t / (duration || 1)) * 100}%`,
+              bottom: lanes[index] * MARKER_LANE_PX,
               background: color,
               outline: marker.id === selectedId ? "2px solid var(--accent-9, #3e63dd)" : undefined,
             }}
@@ -440,6 +443,24 @@ function MarkerRow({ markers, duration, names, selectedId, onPick }) {
       })}
     </div>
   );
+}
+
+// Markers closer than this (a share of the bar) would overlap: the later one goes a lane up.
+const MARKER_MIN_GAP = 0.02;
+const MARKER_LANES = 3;
+const MARKER_LANE_PX = 20;
+
+/** The lane (0 = on the bar) of each marker, so that close ones do not hide each other. */
+function markerLanes(markers, duration) {
+  const lastInLane = Array(MARKER_LANES).fill(-Infinity);
+  return markers.map((marker) => {
+    const x = marker.t / (duration || 1);
+    let lane = lastInLane.findIndex((last) => x - last >= MARKER_MIN_GAP);
+    // All lanes crowded: the one whose last marker is furthest back.
+    if (lane === -1) lane = lastInLane.indexOf(Math.min(...lastInLane));
+    lastInLane[lane] = x;
+    return lane;
+  });
 }
 
 function Field({ label, children }) {
@@ -523,7 +544,8 @@ const TRANSPORT = {
   flexDirection: "column",
   gap: 8,
 };
-const BAR = { position: "relative", height: 64, marginTop: 22 };
+// Its top margin makes room for the marker lanes above it.
+const BAR = { position: "relative", height: 64 };
 const ACTIVITY = {
   position: "absolute",
   left: 8,
@@ -546,7 +568,7 @@ const SKIPPED = {
 };
 // The native range keeps keyboard, touch and assistive-technology support for free.
 const SLIDER = { position: "absolute", left: 0, right: 0, top: 30, width: "100%", margin: 0, accentColor: "var(--accent-9, #3e63dd)" };
-const MARKERS = { position: "absolute", left: 8, right: 8, top: -22, height: 20 };
+const MARKERS = { position: "absolute", left: 8, right: 8, bottom: "calc(100% + 2px)", height: 20 };
 const MARKER = {
   position: "absolute",
   transform: "translateX(-50%)",
@@ -572,6 +594,7 @@ const BUTTON = {
   cursor: "pointer",
 };
 const SELECT = { ...BUTTON, padding: "3px 6px" };
+const DISABLED = { ...BUTTON, opacity: 0.45, cursor: "default" };
 const SIDE = {
   width: 360,
   flex: "none",

@@ -213,3 +213,16 @@ def test_an_interviewer_scrubs_through_the_interview(
     stranger = page_of()
     stranger.goto(f"{url}/playback")
     expect(stranger.get_by_text(REFUSED)).to_be_visible()
+
+    # Once the interview is over, its playback still plays, up to the end.
+    ended = httpx.delete(
+        f"{server.url}/api/v1/sessions/{interview_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert ended.status_code == 200, ended.text
+    watch.reload()
+    end_marker = watch.get_by_role("toolbar", name="Timeline events").get_by_role(
+        "button", name=re.compile(r"^Interview ended")
+    )
+    expect(end_marker).to_have_count(1)
+    end_marker.click()
+    watch.wait_for_function(f"{PLAYBACK_TEXT} === {json.dumps(final)}")
