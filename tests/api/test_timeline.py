@@ -37,7 +37,8 @@ def test_interviewers_read_the_timeline_and_download_the_archive(any_server: Ser
         # The join is recorded from the room event the seat announced, just after it.
         assert ("join", seat["participant_id"]) in kinds
         kinds.remove(("join", seat["participant_id"]))
-        assert kinds == [("problem", 1), ("run", seat["participant_id"])]
+        creator_id = document["participants"][0]["id"]
+        assert kinds == [("problem", creator_id), ("run", seat["participant_id"])]
         run = next(e["data"] for e in document["events"] if e["kind"] == "run")
         assert (run["code"], run["stdin"]) == ("print(input()[::-1])", "olleh")
         assert run["status"] == ran.json()["status"]

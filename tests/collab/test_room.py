@@ -56,10 +56,14 @@ def update_from(doc_state: bytes, edit: str) -> bytes:
     return replica.get_update(before)
 
 
-async def serve(room: CollabRoom, inbox: Inbox) -> ClientChannel:
+async def serve(
+    room: CollabRoom, inbox: Inbox, *, author: int | None = None, interviewer: bool = True
+) -> ClientChannel:
     channel = ClientChannel(inbox.receive, inbox.send, "/ws/collab/r", Limits())
     writer = asyncio.create_task(channel.write_loop())
-    channel.screen = lambda data: room.screen(channel, data, read_only=False)
+    channel.screen = lambda data: room.screen(
+        channel, data, read_only=False, author=author, interviewer=interviewer
+    )
     await room.serve_client(channel)
     channel.close(1000, "")
     channel.may_send_close.set()
@@ -110,3 +114,46 @@ async def test_an_update_that_panics_the_crdt_closes_only_its_sender(
         honest.hang_up()
         await asyncio.wait_for(serving, 5)
     assert room.text_value == "start fine"
+
+
+async def test_a_locked_room_drops_candidates_changes_keeps_theirs_open_and_logs_who_edited() -> (
+    None
+):
+    saved: list[Sequence[Edit]] = []
+
+    async def save(_id: str, _state: bytes, _text: str, edits: Sequence[Edit]) -> None:
+        saved.append(edits)
+
+    doc = new_document(None, "start")
+    room = CollabRoom(
+        interview_id="r", doc=doc, save=save, max_document_bytes=1 << 20, save_delay=0.01
+    )
+    async with room:
+        room.locked = True
+        candidate = Inbox([create_update_message(update_from(doc.get_update(), " candidate"))])
+        serving = asyncio.create_task(serve(room, candidate, author=2, interviewer=False))
+        interviewer = Inbox([create_update_message(update_from(doc.get_update(), " host"))])
+        hosting = asyncio.create_task(serve(room, interviewer, author=1))
+        for _ in range(50):
+            if room.text_value == "start host":
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert not serving.done()  # dropped, not disconnected: the candidate still sees edits
+        room.locked = False
+        candidate.incoming.put_nowait(
+            {
+                "type": "websocket.receive",
+                "bytes": create_update_message(update_from(doc.get_update(), " unlocked")),
+            }
+        )
+        for _ in range(50):
+            if room.text_value.endswith(" unlocked"):
+                break
+            await asyncio.sleep(0.05)
+        candidate.hang_up()
+        interviewer.hang_up()
+        await asyncio.wait_for(asyncio.gather(serving, hosting), 5)
+        await room.flush()
+    assert room.text_value == "start host unlocked"
+    assert [edit.participant_id for batch in saved for edit in batch] == [1, 2]
