@@ -146,6 +146,13 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
   const selected = markers.find((m) => m.id === selectedId) ?? null;
   const language = languages[replay.languageAt(t)] ?? replay.languageAt(t);
 
+  // A refreshed timeline (the interview goes on) keeps the position, or the end if it was there.
+  const previousDuration = useRef(duration);
+  useEffect(() => {
+    if (tRef.current >= previousDuration.current) setT(duration);
+    previousDuration.current = duration;
+  }, [duration]);
+
   const seek = useCallback(
     (value) => setT(Math.min(duration, Math.max(0, Number.isFinite(value) ? value : 0))),
     [duration],
