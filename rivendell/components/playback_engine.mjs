@@ -292,6 +292,12 @@ const KIND_LABELS = {
   ended: "Interview ended",
 };
 
+// What each room control (docs/timeline.md, `control`) means when set, and when cleared.
+const CONTROL_WORDS = {
+  locked: ["Editor locked for candidates", "Editor unlocked"],
+  run_disabled: ["Run disabled", "Run enabled"],
+};
+
 /** A short description of a marker, for its label and tooltip ("Run by Sam: ok"). */
 export function describe(event, names) {
   const who = event.participant_id != null ? names.get(event.participant_id) ?? "someone" : null;
@@ -305,15 +311,15 @@ export function describe(event, names) {
     case "language":
       return `Language${by}: ${d.language ?? "?"}`;
     case "join":
-      return `${who ?? "Someone"} joined`;
+      return `${names.get(event.participant_id) ?? "Someone"} joined`;
     case "leave":
-      return `${who ?? "Someone"} left`;
+      return `${names.get(event.participant_id) ?? "Someone"} left`;
     case "paste":
       return `Paste${by}: ${d.lines ?? "?"} lines, ${d.chars ?? "?"} characters`;
-    case "control":
-      return `Room control${by}: ${Object.entries(d)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(", ") || "changed"}`;
+    case "control": {
+      const said = Object.entries(d).map(([key, on]) => CONTROL_WORDS[key]?.[on ? 0 : 1] ?? `${key}: ${on}`);
+      return `${said.join(", ") || "Room controls changed"}${by}`;
+    }
     case "note":
     case "hint": {
       const lines = d.line_start ? ` (line ${d.line_start}${d.line_end && d.line_end !== d.line_start ? `–${d.line_end}` : ""})` : "";

@@ -112,6 +112,10 @@ def test_an_interviewer_scrubs_through_the_interview(
     guest.keyboard.press("Enter")
     guest.keyboard.type(SAM_LINE, delay=10)
     guest.keyboard.press("Enter")
+    # Three lines are not worth a marker; five are.
+    guest.evaluate("text => navigator.clipboard.writeText(text)", "a = 1\nb = 2\nc = 3\n")
+    guest.keyboard.press("Control+V")
+    guest.wait_for_function(f"{ROOM_TEXT}.includes('c = 3')")
     guest.evaluate("text => navigator.clipboard.writeText(text)", PASTED)
     guest.keyboard.press("Control+V")
     guest.wait_for_function(f"{ROOM_TEXT}.includes('pasted4')")
@@ -141,6 +145,9 @@ def test_an_interviewer_scrubs_through_the_interview(
 
     # The interviewer's playback opens on the end: the final code.
     watch = host.context.new_page()
+    problems: list[str] = []
+    watch.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    watch.on("pageerror", lambda error: problems.append(str(error)))
     watch.goto(f"{url}/playback")
     expect(watch.get_by_role("heading", name=re.compile("Playback pairing"))).to_be_visible()
     watch.wait_for_function(
@@ -175,6 +182,12 @@ def test_an_interviewer_scrubs_through_the_interview(
     )
     run_marker = markers.get_by_role("button", name=re.compile(r"^Run by Alex"))
     expect(run_marker).to_have_count(1)
+    # The markers are one tab stop; arrow keys go from one to the next.
+    markers.get_by_role("button").first.focus()
+    watch.keyboard.press("End")
+    expect(markers.get_by_role("button").last).to_be_focused()
+    watch.keyboard.press("ArrowLeft")
+    expect(markers.get_by_role("button").nth(-2)).to_be_focused()
     run_marker.click()
     details = watch.get_by_role("region", name="Run details")
     expect(details).to_contain_text("in the browser")
@@ -206,6 +219,8 @@ def test_an_interviewer_scrubs_through_the_interview(
     watch.screenshot(path=str(tmp_path / "playback.png"))
     print("playback screenshot:", tmp_path / "playback.png")
 
+    assert problems == []
+
     # A candidate (and a stranger) is told why there is nothing to see.
     guest.goto(f"{url}/playback")
     expect(guest.get_by_text(REFUSED)).to_be_visible()
@@ -219,6 +234,10 @@ def test_an_interviewer_scrubs_through_the_interview(
         f"{server.url}/api/v1/sessions/{interview_id}", headers={"Authorization": f"Bearer {token}"}
     )
     assert ended.status_code == 200, ended.text
+    expect(host.get_by_role("heading", name="Interview ended")).to_be_visible()
+    expect(host.get_by_role("link", name="Watch the playback")).to_have_attribute(
+        "href", f"/i/{interview_id}/playback"
+    )
     watch.reload()
     end_marker = watch.get_by_role("toolbar", name="Timeline events").get_by_role(
         "button", name=re.compile(r"^Interview ended")

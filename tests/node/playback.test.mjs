@@ -242,6 +242,21 @@ test('events out of id order are replayed in time order', () => {
   assert.equal(replay.textAt(replay.markers()[0].t), SEED + 'one\n')
 })
 
+test('describe says what each kind of entry was', () => {
+  const names = new Map([[1, 'Alex'], [2, 'Sam']])
+  const say = (kind, data = {}, who = 1) => describe({ kind, data, participant_id: who }, names)
+  assert.equal(say('control', { locked: true }), 'Editor locked for candidates by Alex')
+  assert.equal(say('control', { locked: false }), 'Editor unlocked by Alex')
+  assert.equal(say('control', { run_disabled: true }), 'Run disabled by Alex')
+  assert.equal(say('tests', { passed: 2, total: 3 }, 2), 'Tests by Sam: 2/3 passed')
+  assert.equal(say('note', { line_start: 2, line_end: 3 }), 'Note by Alex (line 2–3)')
+  assert.equal(say('hint', { line_start: null }), 'Hint by Alex')
+  assert.equal(say('join', {}, 2), 'Sam joined')
+  assert.equal(say('leave', {}, 9), 'Someone left')
+  assert.equal(say('ended', {}, null), 'Interview ended')
+  assert.equal(say('problem'), 'Problem edited by Alex')
+})
+
 test('formatClock', () => {
   assert.equal(formatClock(0), '0:00')
   assert.equal(formatClock(61_999), '1:01')
