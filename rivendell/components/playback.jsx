@@ -120,10 +120,19 @@ export function Playback({ sessionId = "", token = "", languages = {}, theme = "
       </div>
     );
   }
-  return <PlaybackView timeline={loaded.timeline} replay={loaded.replay} languages={languages} theme={theme} onReload={reload} />;
+  return (
+    <PlaybackView
+      timeline={loaded.timeline}
+      replay={loaded.replay}
+      languages={languages}
+      theme={theme}
+      refreshing={!!loaded.refreshing}
+      onReload={reload}
+    />
+  );
 }
 
-function PlaybackView({ timeline, replay, languages, theme, onReload }) {
+function PlaybackView({ timeline, replay, languages, theme, refreshing, onReload }) {
   const duration = replay.duration;
   const [t, setT] = useState(duration); // opens on the end: the final code
   const [playing, setPlaying] = useState(false);
@@ -360,8 +369,9 @@ function PlaybackView({ timeline, replay, languages, theme, onReload }) {
               </span>
             )}
             <span style={{ flex: 1 }} />
-            <button type="button" onClick={onReload} style={BUTTON}>
-              Refresh
+            {/* The interview may still be going on: fetch what happened since. */}
+            <button type="button" onClick={onReload} disabled={refreshing} style={refreshing ? DISABLED : BUTTON}>
+              {refreshing ? "Refreshing…" : "Refresh"}
             </button>
           </div>
         </div>

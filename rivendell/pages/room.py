@@ -1147,18 +1147,14 @@ def not_found_view() -> rx.Component:
 
 def ended_view() -> rx.Component:
     """The room after its interview ended (by its interviewer, the admin or the cleanup)."""
-    return rx.vstack(
-        dead_end(
-            "Interview ended",
-            "This interview is over: nothing in it can change any more. Thank you for taking part.",
-        ),
+    return dead_end(
+        "Interview ended",
+        "This interview is over: nothing in it can change any more. Thank you for taking part.",
         # Its interviewers can still go through what happened.
         rx.cond(
             RoomPageState.is_interviewer,
             rx.link("Watch the playback", href="/i/" + RoomState.interview_id + "/playback"),
         ),
-        align="center",
-        height="100%",
     )
 
 

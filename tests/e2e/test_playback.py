@@ -235,6 +235,7 @@ def test_an_interviewer_scrubs_through_the_interview(
     )
     assert ended.status_code == 200, ended.text
     expect(host.get_by_role("heading", name="Interview ended")).to_be_visible()
+    expect(host.get_by_role("link", name="Watch the playback")).to_be_in_viewport()
     expect(host.get_by_role("link", name="Watch the playback")).to_have_attribute(
         "href", f"/i/{interview_id}/playback"
     )
