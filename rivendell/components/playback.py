@@ -10,10 +10,10 @@ bearer token (the timeline can be large and never passes through Reflex state), 
   attribution: each Yjs client id belongs to the participant whose edits carried it; the
   starter code has no author);
 - a bar with the edit activity, the runs, tests, pastes, notes, hints, language changes,
-  joins and leaves and the end as markers (a toolbar: one tab stop, arrow keys between
-  markers), a range input to scrub (arrows: 1 s, Shift: 10 s, Page Up/Down: 30 s,
-  Home/End, Space: play/pause), play/pause and speeds 1x to 32x; a stretch of more than
-  10 s without an event lasts 1 s on the bar and on playback;
+  joins and leaves and the end as markers (a note or hint at the moment it is about; a
+  toolbar: one tab stop, arrow keys between markers), a range input to scrub (arrows: 1 s,
+  Shift: 10 s, Page Up/Down: 30 s, Home/End, Space: play/pause), play/pause and speeds 1x
+  to 32x; a stretch of more than 10 s without an event lasts 1 s on the bar and on playback;
 - beside it, the authors' colours and the picked marker's details (a run's code, input,
   output and status).
 

@@ -125,10 +125,23 @@ export function authorship(ytext, authors) {
   return segments;
 }
 
+/** Where an entry goes in time: when it happened, or for a note or hint the moment it is about. */
+function placement(event) {
+  const moment = (event.kind === "note" || event.kind === "hint") && event.data?.moment;
+  if (moment) {
+    try {
+      return parseTime(moment);
+    } catch {
+      // An unreadable moment: the note stays where it was written.
+    }
+  }
+  return parseTime(event.at);
+}
+
 /** The timeline's entries in time order (ties in id order), with their real and playback times. */
 export function prepare(timeline, options) {
   const events = [...(timeline?.events ?? [])]
-    .map((event) => ({ ...event, real: parseTime(event.at) }))
+    .map((event) => ({ ...event, real: placement(event) }))
     .sort((a, b) => a.real - b.real || a.id - b.id);
   const clock = compressIdle(
     events.map((event) => event.real),

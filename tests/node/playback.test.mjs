@@ -242,6 +242,21 @@ test('events out of id order are replayed in time order', () => {
   assert.equal(replay.textAt(replay.markers()[0].t), SEED + 'one\n')
 })
 
+test('a note sits at the moment it is about, not when it was written', () => {
+  const { timeline } = record([
+    { at: 1, who: 2, edit: append('a\n') },
+    { at: 5, who: 2, edit: append('b\n') },
+    { at: 9, kind: 'note', who: 1, data: { note_id: 1, markdown: 'look', moment: iso(T0 + 1500) } },
+    { at: 9.5, kind: 'hint', who: 1, data: { note_id: 2, markdown: 'x', moment: 'garbage' } }
+  ])
+  const replay = new Replay(Y, timeline)
+  const [note, hint] = replay.markers()
+  assert.equal(note.kind, 'note')
+  assert.equal(note.t, 1500)
+  assert.equal(replay.textAt(note.t), SEED + 'a\n')
+  assert.equal(hint.t, 9500) // an unreadable moment: where it was written
+})
+
 test('describe says what each kind of entry was', () => {
   const names = new Map([[1, 'Alex'], [2, 'Sam']])
   const say = (kind, data = {}, who = 1) => describe({ kind, data, participant_id: who }, names)
