@@ -76,6 +76,7 @@ __all__ = [
     "participant_for_token",
     "record_cleanup",
     "record_event",
+    "record_presence",
     "require_interviewer",
     "run_record",
     "save_documents",
@@ -326,8 +327,13 @@ def seed_document(*, db: Session, interview_id: str, state: bytes) -> bytes:
     Two processes opening a fresh room at once both seed it: only one seed may win, or every
     editor would show the starter code twice once their replicas merge.
     """
+    interview = db.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
     db.add(Document(interview_id=interview_id, state=state))
-    _record(db, interview_id, TimelineKind.SEED, None, {}, update=state)
+    # The language the starter code is in: later switches are entries of their own.
+    seeded = {"language": interview.language}
+    _record(db, interview_id, TimelineKind.SEED, None, seeded, update=state)
     try:
         db.commit()
     except sqlalchemy.exc.IntegrityError:
@@ -732,6 +738,28 @@ def record_event(
     db.commit()
     db.refresh(event)
     return event
+
+
+def record_presence(
+    *, db: Session, interview_id: str, participant_id: int, online: bool
+) -> TimelineEvent | None:
+    """Put a participant coming online (or going offline) on the timeline, unless that is
+    already where their last join or leave left them (taking a seat and the first heartbeat
+    both announce the arrival)."""
+    kind = TimelineKind.JOIN if online else TimelineKind.LEAVE
+    last = db.exec(
+        select(TimelineEvent.kind)
+        .where(
+            TimelineEvent.interview_id == interview_id,
+            TimelineEvent.participant_id == participant_id,
+            col(TimelineEvent.kind).in_([TimelineKind.JOIN, TimelineKind.LEAVE]),
+        )
+        .order_by(col(TimelineEvent.id).desc())
+        .limit(1)
+    ).first()
+    if last == kind:
+        return None
+    return record_event(db=db, interview_id=interview_id, kind=kind, participant_id=participant_id)
 
 
 def list_timeline(
