@@ -30,6 +30,7 @@ from rivendell.components.editor import code_editor
 from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
 from rivendell.components.panels import panel, panel_group, resize_handle
+from rivendell.components.receipt import format_receipt
 from rivendell.components.shortcut import run_shortcut
 from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.events import EventType, RoomEvent, bus
@@ -120,12 +121,6 @@ def _run_view(run: Run, by: str) -> RunView:
         facts.append(f"exit code {run.exit_code}")
     if run.duration_ms is not None:
         facts.append(f"{run.duration_ms:,} ms")
-    details = run.details or {}
-    receipt = [
-        f"{key.replace('_', ' ')}: {details[key]}"
-        for key in ("runtime", "language_version", "image", "cpu_ms", "memory_peak_bytes")
-        if details.get(key) not in (None, "")
-    ]
     return RunView(
         id=run.id or 0,
         active=run.status == RunStatus.RUNNING,
@@ -143,7 +138,7 @@ def _run_view(run: Run, by: str) -> RunView:
         summary=" · ".join(facts),
         started_ms=int(run.started_at.timestamp() * 1000),
         started_clock=run.started_at.strftime("%H:%M:%S UTC"),
-        receipt="\n".join(receipt),
+        receipt=format_receipt(run.details or {}),
     )
 
 
@@ -852,7 +847,7 @@ def _run_output(run: rx.Var[RunView]) -> rx.Component:
             run.receipt != "",
             rx.el.details(
                 rx.el.summary("How it ran", class_name="rt-Text rt-r-size-1"),
-                rx.el.pre(run.receipt, class_name="rivendell-output"),
+                rx.el.pre(run.receipt, class_name="rivendell-output", aria_label="Run receipt"),
             ),
         ),
         spacing="2",
