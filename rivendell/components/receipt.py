@@ -17,12 +17,16 @@ _KIB = 1024
 
 
 def format_bytes(value: int) -> str:
-    """``532 B``, ``1.5 KiB``, ``107.7 MiB``."""
+    """``532 B``, ``1.5 KiB``, ``256 MiB``."""
     if value < _KIB:
         return f"{value} B"
     if value < _KIB * _KIB:
-        return f"{value / _KIB:.1f} KiB"
-    return f"{value / _KIB / _KIB:.1f} MiB"
+        return f"{_one_decimal(value / _KIB)} KiB"
+    return f"{_one_decimal(value / _KIB / _KIB)} MiB"
+
+
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _number(details: Mapping[str, Any], key: str) -> int | None:
@@ -53,23 +57,23 @@ def format_receipt(details: Mapping[str, Any]) -> str:
     if runtime := details.get("runtime"):
         lines.append(("Runtime", str(runtime)))
     if version := details.get("language_version"):
-        lines.append(("Language version", str(version)))
+        lines.append(("Version", str(version)))
     if image := details.get("image"):
         lines.append(("Image", str(image)))
     if image_id := details.get("image_id"):
-        lines.append(("Image digest", str(image_id)))
+        lines.append(("Digest", str(image_id)))
     if (wall := _number(details, "wall_ms")) is not None:
         lines.append(("Wall time", f"{wall:,} ms"))
     if (compile_ms := _number(details, "compile_ms")) is not None:
-        lines.append(("Compile time", f"{compile_ms:,} ms"))
+        lines.append(("Compiling", f"{compile_ms:,} ms"))
     if (cpu := _number(details, "cpu_ms")) is not None:
         sandbox = _number(details, "sandbox_cpu_ms")
-        whole = f" (whole sandbox {sandbox:,} ms)" if sandbox is not None else ""
+        whole = f" (sandbox {sandbox:,} ms, with the launcher)" if sandbox is not None else ""
         lines.append(("CPU time", f"{cpu:,} ms{whole}"))
     if (memory := _number(details, "memory_peak_bytes")) is not None:
         sandbox = _number(details, "sandbox_memory_peak_bytes")
-        whole = f" (whole sandbox {format_bytes(sandbox)})" if sandbox is not None else ""
-        lines.append(("Peak memory", f"{format_bytes(memory)}{whole}"))
+        whole = f" (sandbox cgroup {format_bytes(sandbox)})" if sandbox is not None else ""
+        lines.append(("Peak memory", f"{format_bytes(memory)} resident{whole}"))
     if (output := _number(details, "output_bytes")) is not None:
         cut = details.get("stdout_truncated") or details.get("stderr_truncated")
         lines.append(

@@ -757,8 +757,13 @@ def problem_panel() -> rx.Component:
         spacing="2",
         width="100%",
     )
+    # room_tests builds on this module's states: imported when the page is built.
+    from rivendell.pages.room_tests import tests_panel
+
     return rx.el.section(
         rx.cond(RoomPageState.editing_problem & RoomPageState.is_interviewer, editor, viewer),
+        rx.divider(margin_y="1rem"),
+        tests_panel(),
         rx.divider(margin_y="1rem"),
         participants_panel(),
         role="region",
