@@ -861,9 +861,17 @@ def update_test_case(
 def delete_test_case(
     *, db: Session, interview_id: str, token: str, ttl: timedelta, case_id: int
 ) -> None:
-    """Remove a test case (interviewer only); the runs that checked it keep their outcome."""
+    """Remove a test case and its runs (interviewer only; not while tests run).
+
+    Its runs go with it: with their ``test_case_id`` cleared they would look like the room's
+    own runs. What they did stays on the timeline, in their batch's TESTS entry.
+    """
     interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
-    db.delete(_case_of(db=db, interview_id=interview_id, case_id=case_id))
+    case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
+    if running_tests(db=db, interview_id=interview_id):
+        raise Busy("The tests are running: delete the case once they have finished.")
+    db.execute(delete(Run).where(col(Run.test_case_id) == case_id))
+    db.delete(case)
     _touch(db=db, interview=interview)
 
 

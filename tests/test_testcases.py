@@ -15,7 +15,7 @@ from rivendell.events import EventType, RoomEvent, bus
 from rivendell.executor.base import RunRequest, RunResult, Status
 from rivendell.executor.docker import DockerExecutor, remove_orphans
 from rivendell.executor.fake import FakeExecutor, result
-from rivendell.models import Run, RunStatus, TestCaseCreate, TimelineKind
+from rivendell.models import Run, TestCaseCreate, TimelineKind
 from rivendell.runs import RoomRunner
 from rivendell.testcases import HIDDEN_FIELDS, for_candidate, outputs_match, run_tests
 from tests.executor.sandbox import docker_client_or_skip
@@ -197,20 +197,26 @@ async def test_no_cases_or_no_seat_is_refused_before_anything_runs(db: Session) 
     assert crud.last_tests(db=db, interview_id=room) is None
 
 
-async def test_a_case_deleted_mid_batch_is_skipped(db: Session) -> None:
+async def test_a_case_cannot_be_deleted_while_the_tests_run(db: Session) -> None:
     room, host, _ = new_room(db)
     ids = [add(db, room, host, f"c{i}", stdin="1", expected_stdout="1") for i in range(3)]
+    refused: list[Exception] = []
 
     def respond(request: RunRequest) -> RunResult:
-        if len(executor.requests) == 1:  # while the first case runs, the last one goes
+        try:
             crud.delete_test_case(db=db, interview_id=room, token=host, ttl=TTL, case_id=ids[2])
+        except crud.Busy as error:
+            refused.append(error)
         return result(request, stdout=request.stdin)
 
     executor = FakeExecutor(respond=respond)
     batch = await run_tests(RoomRunner(executor, _code_from({})), interview_id=room, token=host)
-    assert [r["test_case_id"] for r in batch.results] == ids[:2]
-    assert batch.passed == batch.total == 2
-    assert RunStatus.RUNNING not in {r["status"] for r in batch.results}
+    assert len(refused) == 3
+    assert [r["test_case_id"] for r in batch.results] == ids
+    # Afterwards it goes, with its runs (cleared, they would look like the room's own runs).
+    crud.delete_test_case(db=db, interview_id=room, token=host, ttl=TTL, case_id=ids[2])
+    assert crud.list_runs(db=db, interview_id=room) == []
+    assert db.get(Run, batch.results[2]["run_id"]) is None
 
 
 @pytest.fixture

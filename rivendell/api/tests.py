@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlmodel import Session
 
 from rivendell import crud
@@ -28,6 +29,9 @@ from rivendell.testcases import case_label, for_candidate, run_tests
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["test cases"])
+
+# Bounded by what every database's integer id holds: past it a lookup would fail, not miss.
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A test case's id")]
 
 
 def _ttl() -> timedelta:
@@ -112,7 +116,9 @@ async def create_test(
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Replace a test case (interviewer token)",
 )
-async def update_test(session_id: str, case_id: int, data: TestCaseIn, token: Token) -> TestCaseOut:
+async def update_test(
+    session_id: str, case_id: CaseId, data: TestCaseIn, token: Token
+) -> TestCaseOut:
     """Replace the case's name, input, expected output and visibility."""
     checked = _checked(data)
 
@@ -139,7 +145,7 @@ async def update_test(session_id: str, case_id: int, data: TestCaseIn, token: To
     responses=error_responses(401, 403, 404, 409, 422, 503),
     summary="Delete a test case (interviewer token)",
 )
-async def delete_test(session_id: str, case_id: int, token: Token) -> Response:
+async def delete_test(session_id: str, case_id: CaseId, token: Token) -> Response:
     """Remove the case; the runs that checked it keep their outcome."""
 
     def write() -> None:

@@ -270,6 +270,10 @@ class RoomState(rx.SharedState):
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
     """Event-bus subscriber: bring the room's shared state up to date with the database."""
     token = BaseStateToken(ident=event.interview_id, cls=RoomState)
+    if "test_case_id" in event.data and event.type != EventType.EXECUTION_STARTED:
+        # A test case's outcome or edit: the room's own view does not show them. (A batch's
+        # start still refreshes: it may have cut off a stale run the room shows as running.)
+        return
     if event.type == EventType.CODE_SAVED and isinstance(code := event.data.get("code"), str):
         # Saves come at typing speed and change nothing else: no database read, no Markdown
         # render, and nothing sent to browsers (the mirror is backend-only).

@@ -22,12 +22,12 @@ SECRETS = ("31337", "11111", SECRET_OUT, "secret edge")
 SOLUTION = "a, b = map(int, input().split())\nprint(a + b)\n"
 
 
-def tests_region(page: Page):
+def case_panel(page: Page):
     return page.get_by_role("region", name="Test cases")
 
 
 def add_case(page: Page, name: str, stdin: str, expected: str, *, hidden: bool = False) -> None:
-    region = tests_region(page)
+    region = case_panel(page)
     region.get_by_role("button", name="Add test case").click()
     region.get_by_role("textbox", name="Test case name").fill(name)
     region.get_by_role("textbox", name="Test case input").fill(stdin)
@@ -40,7 +40,7 @@ def add_case(page: Page, name: str, stdin: str, expected: str, *, hidden: bool =
 
 def result(page: Page, label: str):
     return (
-        tests_region(page)
+        case_panel(page)
         .get_by_role("list", name="Test case results")
         .get_by_role("listitem", name=label)
     )
@@ -75,16 +75,16 @@ def test_hidden_and_visible_cases_run_for_everyone_and_hidden_ones_stay_hidden(
     add_case(host, "adds", "2 3", "5")
     add_case(host, "secret edge", SECRET_IN, SECRET_OUT, hidden=True)
     add_case(host, "wrong on purpose", "1 1", "3")
-    cases = tests_region(guest).get_by_role("list", name="Test cases")
+    cases = case_panel(guest).get_by_role("list", name="Test cases")
     expect(cases.get_by_role("listitem")).to_have_count(3)
     expect(cases.get_by_role("listitem", name="Hidden case 2")).to_be_visible()
     expect(cases.get_by_role("listitem", name="adds")).to_be_visible()
 
     set_code(guest, SOLUTION)
     host.wait_for_function(f"{EDITOR_TEXT}.includes('print(a + b)')")
-    tests_region(guest).get_by_role("button", name="Run tests").click()
+    case_panel(guest).get_by_role("button", name="Run tests").click()
     for page in (host, guest):
-        expect(tests_region(page).get_by_role("status", name="Test results")).to_contain_text(
+        expect(case_panel(page).get_by_role("status", name="Test results")).to_contain_text(
             "2/3 passed", timeout=60_000
         )
         expect(result(page, "adds: passed")).to_be_visible()
