@@ -172,21 +172,32 @@ async def run_tests(
             logger.exception("room %s: test run %s failed", interview_id, current.id)
             status, outcome = RunStatus.ERROR, {"stderr": "The server could not run this."}
             results.append(_result(case, current, status, outcome))
+            results += [_result(c, None, status, {"stderr": "Not run."}) for c in remaining]
             await asyncio.shield(_finish(current, status, outcome, [], results))
+            _announce_end(interview_id, announced, status, results)
             raise
         else:
             results.append(_result(case, current, status, outcome))
-        finished, following = await _finish(current, status, outcome, remaining, results)
+        _, following = await _finish(current, status, outcome, remaining, results)
+        if following is None:
+            return _announce_end(interview_id, announced, status, results)
         done = {**announced, "status": status.value}
         bus.publish(RoomEvent(interview_id, EventType.EXECUTION_COMPLETED, done))
-        if following is None:
-            batch = TestBatch(
-                passed=sum(1 for r in results if r["passed"]), total=len(results), results=results
-            )
-            score = {"passed": batch.passed, "total": batch.total, "run_id": finished.id}
-            bus.publish(RoomEvent(interview_id, EventType.TESTS_COMPLETED, score))
-            return batch
         current = following
+
+
+def _announce_end(
+    interview_id: str, last: dict[str, Any], status: RunStatus, results: list[dict[str, Any]]
+) -> TestBatch:
+    """Announce the last case's run and the batch's score; the batch as it was recorded."""
+    batch = TestBatch(
+        passed=sum(1 for r in results if r["passed"]), total=len(results), results=results
+    )
+    done = {**last, "status": status.value}
+    bus.publish(RoomEvent(interview_id, EventType.EXECUTION_COMPLETED, done))
+    score = {"passed": batch.passed, "total": batch.total, "run_id": last["run_id"]}
+    bus.publish(RoomEvent(interview_id, EventType.TESTS_COMPLETED, score))
+    return batch
 
 
 async def _finish(

@@ -180,6 +180,33 @@ async def test_docker_down_ends_the_batch_recorded_with_every_case_failed(db: Se
     assert crud.last_tests(db=db, interview_id=room) is not None
 
 
+async def test_an_executor_crash_still_ends_the_batch_recorded_and_announced(
+    db: Session, announced: list[RoomEvent]
+) -> None:
+    room, host, _ = new_room(db)
+    for index in range(2):
+        add(db, room, host, f"c{index}", stdin="1", expected_stdout="1")
+
+    def crash(request: RunRequest) -> RunResult:
+        raise RuntimeError("the engine fell over")
+
+    runner = RoomRunner(FakeExecutor(respond=crash), _code_from({}))
+    with pytest.raises(RuntimeError):
+        await run_tests(runner, interview_id=room, token=host)
+    await bus.drain()
+    assert crud.running_tests(db=db, interview_id=room) == []
+    entry = crud.last_tests(db=db, interview_id=room)
+    assert entry is not None
+    assert (entry.data["passed"], entry.data["total"]) == (0, 2)
+    assert announced[-1].type == EventType.TESTS_COMPLETED
+    # The room is free again.
+    assert (
+        await RoomRunner(FakeExecutor(), _code_from({})).run_on_server(
+            interview_id=room, token=host, stdin=""
+        )
+    ).status == "ok"
+
+
 async def test_no_cases_or_no_seat_is_refused_before_anything_runs(db: Session) -> None:
     room, host, _ = new_room(db)
     executor = FakeExecutor()
