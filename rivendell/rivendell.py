@@ -28,6 +28,7 @@ from rivendell.pages.playback import ROUTE as PLAYBACK_ROUTE
 from rivendell.pages.playback import PlaybackState, playback_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
+from rivendell.pages.room_tests import refresh_tests
 from rivendell.presence import get_presence
 from rivendell.reflex_redis import supervise
 from rivendell.runs import get_room_runner
@@ -176,13 +177,16 @@ async def room_sync() -> AsyncIterator[None]:
     published an event updates it once for every instance.
     """
     subscriber = functools.partial(refresh_room, app)
+    tests = functools.partial(refresh_tests, app)
     bus.subscribe(subscriber, local_only=True)
+    bus.subscribe(tests, local_only=True)
     bus.subscribe(record_presence, local_only=True)
     try:
         yield
     finally:
         bus.unsubscribe(record_presence)
         bus.unsubscribe(subscriber)
+        bus.unsubscribe(tests)
 
 
 def _announce_left(seat: tuple[str, int]) -> None:

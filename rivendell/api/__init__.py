@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.convertors import PathConvertor, register_url_convertor
 
-from rivendell.api import docs, health, sessions
+from rivendell.api import docs, health, sessions, tests
 from rivendell.api.errors import ApiError, BodySizeLimit, install_error_handlers
 from rivendell.api.stream import stream_events
 
@@ -47,6 +47,7 @@ def create_api() -> FastAPI:
     api.add_route("/health", health.liveness, methods=["GET"], include_in_schema=False)
     api.include_router(health.router)
     api.include_router(sessions.router)
+    api.include_router(tests.router)
     api.include_router(docs.router)
     api.mount(docs.ASSETS_PATH, docs.assets, name="docs-assets")
     api.add_api_websocket_route("/ws/sessions/{session_id}", stream_events)

@@ -30,6 +30,7 @@ from rivendell.components.editor import PasteInfo, code_editor
 from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
 from rivendell.components.panels import panel, panel_group, resize_handle
+from rivendell.components.receipt import format_receipt
 from rivendell.components.shortcut import run_shortcut
 from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.events import EventType, RoomEvent, bus
@@ -124,12 +125,6 @@ def _run_view(run: Run, by: str) -> RunView:
         facts.append(f"exit code {run.exit_code}")
     if run.duration_ms is not None:
         facts.append(f"{run.duration_ms:,} ms")
-    details = run.details or {}
-    receipt = [
-        f"{key.replace('_', ' ')}: {details[key]}"
-        for key in ("runtime", "language_version", "image", "cpu_ms", "memory_peak_bytes")
-        if details.get(key) not in (None, "")
-    ]
     return RunView(
         id=run.id or 0,
         active=run.status == RunStatus.RUNNING,
@@ -147,7 +142,7 @@ def _run_view(run: Run, by: str) -> RunView:
         summary=" · ".join(facts),
         started_ms=int(run.started_at.timestamp() * 1000),
         started_clock=run.started_at.strftime("%H:%M:%S UTC"),
-        receipt="\n".join(receipt),
+        receipt=format_receipt(run.details or {}),
     )
 
 
@@ -279,6 +274,10 @@ class RoomState(rx.SharedState):
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
     """Event-bus subscriber: bring the room's shared state up to date with the database."""
     token = BaseStateToken(ident=event.interview_id, cls=RoomState)
+    if "test_case_id" in event.data and event.type != EventType.EXECUTION_STARTED:
+        # A test case's outcome or edit: the room's own view does not show them. (A batch's
+        # start still refreshes: it may have cut off a stale run the room shows as running.)
+        return
     if event.type == EventType.CODE_SAVED and isinstance(code := event.data.get("code"), str):
         # Saves come at typing speed and change nothing else: no database read, no Markdown
         # render, and nothing sent to browsers (the mirror is backend-only).
@@ -791,8 +790,13 @@ def problem_panel() -> rx.Component:
         spacing="2",
         width="100%",
     )
+    # room_tests builds on this module's states: imported when the page is built.
+    from rivendell.pages.room_tests import tests_panel
+
     return rx.el.section(
         rx.cond(RoomPageState.editing_problem & RoomPageState.is_interviewer, editor, viewer),
+        rx.divider(margin_y="1rem"),
+        tests_panel(),
         rx.divider(margin_y="1rem"),
         participants_panel(),
         role="region",
@@ -882,7 +886,7 @@ def _run_output(run: rx.Var[RunView]) -> rx.Component:
             run.receipt != "",
             rx.el.details(
                 rx.el.summary("How it ran", class_name="rt-Text rt-r-size-1"),
-                rx.el.pre(run.receipt, class_name="rivendell-output"),
+                rx.el.pre(run.receipt, class_name="rivendell-output", aria_label="Run receipt"),
             ),
         ),
         spacing="2",
