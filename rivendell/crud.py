@@ -23,6 +23,7 @@ from rivendell.anchors import MAX_ANCHOR_BYTES
 from rivendell.executor.languages import get_language
 from rivendell.markdown import MAX_MARKDOWN_CHARS
 from rivendell.models import (
+    MAX_TEST_CASES,
     PALETTE,
     CleanupRun,
     Document,
@@ -41,6 +42,7 @@ from rivendell.models import (
     Runner,
     RunStatus,
     TestCase,
+    TestCaseCreate,
     TimelineEvent,
     TimelineKind,
     check_language,
@@ -57,13 +59,16 @@ __all__ = [
     "Unauthorized",
     "create_interview",
     "create_note",
+    "create_test_case",
     "delete_ended_interviews",
     "delete_interviews",
     "delete_note",
+    "delete_test_case",
     "end_idle_interviews",
     "end_interview",
     "end_interviews",
     "finish_run",
+    "finish_test_run",
     "get_interview",
     "get_live_interview",
     "get_member",
@@ -74,10 +79,12 @@ __all__ = [
     "is_closed",
     "join_interview",
     "last_cleanup",
+    "last_tests",
     "list_interviews",
     "list_notes",
     "list_participants",
     "list_runs",
+    "list_test_cases",
     "list_timeline",
     "load_document",
     "new_interview_id",
@@ -86,15 +93,19 @@ __all__ = [
     "participant_for_token",
     "record_cleanup",
     "record_event",
+    "record_presence",
     "require_interviewer",
     "room_notes",
     "run_record",
+    "running_tests",
     "save_documents",
     "set_controls",
     "start_run",
+    "start_tests",
     "update_language",
     "update_note",
     "update_problem",
+    "update_test_case",
 ]
 
 logger = logging.getLogger(__name__)
@@ -366,8 +377,13 @@ def seed_document(*, db: Session, interview_id: str, state: bytes) -> bytes:
     Two processes opening a fresh room at once both seed it: only one seed may win, or every
     editor would show the starter code twice once their replicas merge.
     """
+    interview = db.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("interview not found")
     db.add(Document(interview_id=interview_id, state=state))
-    _record(db, interview_id, TimelineKind.SEED, None, {}, update=state)
+    # The language the starter code is in: later switches are entries of their own.
+    seeded = {"language": interview.language}
+    _record(db, interview_id, TimelineKind.SEED, None, seeded, update=state)
     try:
         db.commit()
     except sqlalchemy.exc.IntegrityError:
@@ -446,11 +462,13 @@ def start_run(
     code: str,
     stdin: str,
     language: str | None = None,
+    test_case_id: int | None = None,
 ) -> tuple[Run, Participant]:
     """Record that a participant starts a run; raises ``Busy`` while another one runs.
 
     ``language`` defaults to the room's. The interview row is locked for the check, so two
-    presses at once (on any instance sharing the database) start one run.
+    presses at once (on any instance sharing the database) start one run. ``test_case_id``
+    marks the first run of a "Run tests" batch (``start_tests``).
     """
     interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
     db.exec(select(Interview).where(Interview.id == interview_id).with_for_update()).one()
@@ -479,6 +497,7 @@ def start_run(
         status=RunStatus.RUNNING,
         code=code,
         stdin=stdin,
+        test_case_id=test_case_id,
     )
     db.add(run)
     _touch(db=db, interview=interview)
@@ -518,11 +537,14 @@ def finish_run(
 
 
 def list_runs(*, db: Session, interview_id: str, limit: int = 20) -> list[tuple[Run, str]]:
-    """The room's latest runs, newest first, each with the name of who started it."""
+    """The room's latest runs, newest first, each with the name of who started it.
+
+    Test-case runs are left out: a batch is shown (and recorded) as a whole by the test panel.
+    """
     statement = (
         select(Run, Participant.name)
         .join(Participant, col(Run.participant_id) == Participant.id, isouter=True)
-        .where(Run.interview_id == interview_id)
+        .where(Run.interview_id == interview_id, col(Run.test_case_id).is_(None))
         .order_by(col(Run.id).desc())
         .limit(limit)
     )
@@ -776,6 +798,28 @@ def record_event(
     return event
 
 
+def record_presence(
+    *, db: Session, interview_id: str, participant_id: int, online: bool
+) -> TimelineEvent | None:
+    """Put a participant coming online (or going offline) on the timeline, unless that is
+    already where their last join or leave left them (taking a seat and the first heartbeat
+    both announce the arrival)."""
+    kind = TimelineKind.JOIN if online else TimelineKind.LEAVE
+    last = db.exec(
+        select(TimelineEvent.kind)
+        .where(
+            TimelineEvent.interview_id == interview_id,
+            TimelineEvent.participant_id == participant_id,
+            col(TimelineEvent.kind).in_([TimelineKind.JOIN, TimelineKind.LEAVE]),
+        )
+        .order_by(col(TimelineEvent.id).desc())
+        .limit(1)
+    ).first()
+    if last == kind:
+        return None
+    return record_event(db=db, interview_id=interview_id, kind=kind, participant_id=participant_id)
+
+
 def list_timeline(
     *, db: Session, interview_id: str, after_id: int = 0, limit: int | None = None
 ) -> list[TimelineEvent]:
@@ -809,10 +853,220 @@ def run_record(run: Run) -> dict[str, Any]:
     }
 
 
-# --- the interviewer's toolkit: the interviewer link, private notes, room controls ------------
+# --- test cases ----------------------------------------------------------------------------------
+
+
+def list_test_cases(*, db: Session, interview_id: str) -> list[TestCase]:
+    """The interview's test cases in the order "Run tests" runs them (hidden ones included:
+    callers showing them to a candidate strip their input and expected output)."""
+    statement = (
+        select(TestCase)
+        .where(TestCase.interview_id == interview_id)
+        .order_by(col(TestCase.position), col(TestCase.id))
+    )
+    return list(db.exec(statement))
 
 
 def _interviewer(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta
+) -> tuple[Interview, Participant]:
+    interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    if participant.role != Role.INTERVIEWER:
+        logger.warning(
+            "interview %s: refused a test-case edit from candidate %s", interview_id, participant.id
+        )
+        raise Forbidden("only the interviewer can edit the test cases")
+    return interview, participant
+
+
+def _case_of(*, db: Session, interview_id: str, case_id: int) -> TestCase:
+    case = db.get(TestCase, case_id)
+    if case is None or case.interview_id != interview_id:
+        raise NotFound("test case not found")
+    return case
+
+
+def create_test_case(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta, data: TestCaseCreate
+) -> TestCase:
+    """Add a test case after the others (interviewer only; at most ``MAX_TEST_CASES``)."""
+    interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    cases = list_test_cases(db=db, interview_id=interview_id)
+    if len(cases) >= MAX_TEST_CASES:
+        raise Invalid(f"an interview holds at most {MAX_TEST_CASES} test cases")
+    case = TestCase(
+        interview_id=interview_id,
+        position=(cases[-1].position + 1) if cases else 0,
+        name=data.name,
+        stdin=data.stdin,
+        expected_stdout=data.expected_stdout,
+        hidden=data.hidden,
+    )
+    db.add(case)
+    _touch(db=db, interview=interview)
+    db.refresh(case)
+    return case
+
+
+def update_test_case(
+    *,
+    db: Session,
+    interview_id: str,
+    token: str,
+    ttl: timedelta,
+    case_id: int,
+    data: TestCaseCreate,
+) -> TestCase:
+    """Replace a test case's name, input, expected output and visibility (interviewer only)."""
+    interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
+    case.name, case.stdin = data.name, data.stdin
+    case.expected_stdout, case.hidden = data.expected_stdout, data.hidden
+    db.add(case)
+    _touch(db=db, interview=interview)
+    db.refresh(case)
+    return case
+
+
+def delete_test_case(
+    *, db: Session, interview_id: str, token: str, ttl: timedelta, case_id: int
+) -> None:
+    """Remove a test case and its runs (interviewer only; not while tests run).
+
+    Its runs go with it: with their ``test_case_id`` cleared they would look like the room's
+    own runs. What they did stays on the timeline, in their batch's TESTS entry.
+    """
+    interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
+    if running_tests(db=db, interview_id=interview_id):
+        raise Busy("The tests are running: delete the case once they have finished.")
+    db.execute(delete(Run).where(col(Run.test_case_id) == case_id))
+    db.delete(case)
+    _touch(db=db, interview=interview)
+
+
+def start_tests(
+    *,
+    db: Session,
+    interview_id: str,
+    token: str,
+    ttl: timedelta,
+    code: str,
+    language: str | None = None,
+) -> tuple[list[TestCase], Run, Participant]:
+    """Start "Run tests": the cases to run, the first one's run, and who pressed it.
+
+    The first case's run takes the room's one run slot (``Busy`` while another run goes on);
+    ``finish_test_run`` hands the slot from each case to the next in one commit, so no other
+    run starts in the middle of a batch. A candidate is refused while the interviewer has
+    turned Run off, as Run refuses them.
+    """
+    interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    if interview.run_disabled and participant.role != Role.INTERVIEWER:
+        raise Forbidden("The interviewer has turned off running code for now.")
+    cases = list_test_cases(db=db, interview_id=interview_id)
+    if not cases:
+        raise Invalid("There are no test cases yet: the interviewer adds them under the problem.")
+    run, _ = start_run(
+        db=db,
+        interview_id=interview_id,
+        token=token,
+        ttl=ttl,
+        runner=Runner.SERVER,
+        code=code,
+        stdin=cases[0].stdin,
+        language=language,
+        test_case_id=cases[0].id,
+    )
+    return cases, run, participant
+
+
+def finish_test_run(
+    *,
+    db: Session,
+    run_id: int,
+    status: RunStatus,
+    next_cases: Sequence[TestCase] = (),
+    results: Sequence[Mapping[str, Any]] = (),
+    **outcome: Any,
+) -> tuple[Run, Run | None]:
+    """Record how one case's run ended and, in the same commit, start the next case's run.
+
+    The next run is that of the first of ``next_cases`` not deleted meanwhile. When there is
+    none, the batch is over: its TESTS timeline entry (``{"passed", "total", "results"}``, from
+    ``results``, every case's result so far) commits with this last outcome. Returns the
+    finished run and the next one (``None`` after the last).
+    """
+    run = db.get(Run, run_id)
+    if run is None:
+        raise NotFound("run not found")
+    following: Run | None = None
+    for case in next_cases:
+        if db.get(TestCase, case.id) is not None:
+            following = Run(
+                interview_id=run.interview_id,
+                participant_id=run.participant_id,
+                runner=run.runner,
+                language=run.language,
+                status=RunStatus.RUNNING,
+                code=run.code,
+                stdin=case.stdin,
+                test_case_id=case.id,
+            )
+            db.add(following)
+            break
+    if following is None:
+        batch = [dict(result) for result in results]
+        data = {"passed": sum(1 for r in batch if r.get("passed")), "total": len(batch)}
+        _record(
+            db, run.interview_id, TimelineKind.TESTS, run.participant_id, {**data, "results": batch}
+        )
+    finished = finish_run(db=db, run_id=run_id, status=status, **outcome)  # commits it all
+    if following is not None:
+        db.refresh(following)
+    return finished, following
+
+
+def last_tests(*, db: Session, interview_id: str) -> TimelineEvent | None:
+    """The room's latest finished "Run tests" (its TESTS timeline entry), if any."""
+    statement = (
+        select(TimelineEvent)
+        .where(TimelineEvent.interview_id == interview_id, TimelineEvent.kind == TimelineKind.TESTS)
+        .order_by(col(TimelineEvent.id).desc())
+        .limit(1)
+    )
+    return db.exec(statement).first()
+
+
+def running_tests(*, db: Session, interview_id: str) -> list[Run]:
+    """The runs of the "Run tests" batch going on in the room, oldest first; ``[]`` if none.
+
+    A batch holds the room's run slot from its first case to its last, so its runs are the
+    room's latest runs, back to the one before them that is not a test-case run, was cut off,
+    or belongs to an earlier finished batch.
+    """
+    latest = db.exec(
+        select(Run)
+        .where(Run.interview_id == interview_id)
+        .order_by(col(Run.id).desc())
+        .limit(MAX_TEST_CASES)
+    ).all()
+    if not latest or latest[0].status != RunStatus.RUNNING or latest[0].test_case_id is None:
+        return []
+    done = last_tests(db=db, interview_id=interview_id)
+    recorded = {r.get("run_id") for r in (done.data.get("results", []) if done else [])}
+    batch: list[Run] = []
+    for run in latest:
+        if run.test_case_id is None or run.status == RunStatus.INTERRUPTED or run.id in recorded:
+            break
+        batch.append(run)
+    return batch[::-1]
+
+
+# --- the interviewer's toolkit: the interviewer link, private notes, room controls ------------
+
+
+def _interviewer_seat(
     *, db: Session, interview_id: str, token: str, ttl: timedelta, live: bool, what: str
 ) -> tuple[Interview, Participant]:
     """The interview and the interviewer holding ``token``; candidates are refused ``what``.
@@ -842,7 +1096,7 @@ def interviewer_key(*, db: Session, interview_id: str, token: str, ttl: timedelt
 
     Only interviewers get it; it stays valid while the interview lasts.
     """
-    interview, _ = _interviewer(
+    interview, _ = _interviewer_seat(
         db=db,
         interview_id=interview_id,
         token=token,
@@ -930,7 +1184,7 @@ def _timeline_kind(note: Note) -> TimelineKind:
 
 def list_notes(*, db: Session, interview_id: str, token: str, ttl: timedelta) -> list[Note]:
     """The interview's notes and hints in the order written; interviewers only (ended too)."""
-    _interviewer(
+    _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=False, what="read notes"
     )
     return room_notes(db=db, interview_id=interview_id)
@@ -945,7 +1199,7 @@ def room_notes(*, db: Session, interview_id: str) -> list[Note]:
 
 def get_note(*, db: Session, interview_id: str, token: str, ttl: timedelta, note_id: int) -> Note:
     """One note of the interview; interviewers only."""
-    _interviewer(
+    _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=False, what="read notes"
     )
     return _note_of(db, interview_id, note_id)
@@ -962,7 +1216,7 @@ def create_note(
     *, db: Session, interview_id: str, token: str, ttl: timedelta, data: NoteCreate
 ) -> Note:
     """Write a private note (or record that a hint was given); it goes on the timeline."""
-    interview, author = _interviewer(
+    interview, author = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="write notes"
     )
     note = Note(
@@ -997,7 +1251,7 @@ def update_note(
     data: NoteUpdate,
 ) -> Note:
     """Change a note (any interviewer of the room may); only the fields sent change."""
-    interview, editor = _interviewer(
+    interview, editor = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit notes"
     )
     note = _note_of(db, interview_id, note_id)
@@ -1026,7 +1280,7 @@ def delete_note(
     *, db: Session, interview_id: str, token: str, ttl: timedelta, note_id: int
 ) -> None:
     """Delete a note; the timeline keeps that it was written, and that it was deleted."""
-    interview, editor = _interviewer(
+    interview, editor = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="delete notes"
     )
     note = _note_of(db, interview_id, note_id)
@@ -1048,7 +1302,7 @@ def set_controls(
 
     Each change goes on the timeline (``CONTROL``), in the commit that makes it.
     """
-    interview, participant = _interviewer(
+    interview, participant = _interviewer_seat(
         db=db,
         interview_id=interview_id,
         token=token,

@@ -53,6 +53,11 @@ class EventType(StrEnum):
     CODE_SAVED = "code_saved"
     EXECUTION_STARTED = "execution_started"
     EXECUTION_COMPLETED = "execution_completed"
+    # The test cases were added, changed or removed (data: no case's content, which may be hidden).
+    TESTS_CHANGED = "tests_changed"
+    # "Run tests" finished (data: passed, total); each case's run also starts and completes
+    # like any run, with its test_case_id in the data.
+    TESTS_COMPLETED = "tests_completed"
     SESSION_ENDED = "session_ended"
     # The interviewer's toolkit. NOTES_CHANGED carries only the note's id (notes are private:
     # the API stream never relays it); CONTROLS_CHANGED the room's {locked, run_disabled}.

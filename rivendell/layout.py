@@ -60,13 +60,14 @@ def page_frame(content: Callable[[], rx.Component]) -> Callable[[], rx.Component
     return framed
 
 
-def dead_end(heading: str, message: str) -> rx.Component:
-    """A full-page message with a way back to the start."""
+def dead_end(heading: str, message: str, *more: rx.Component) -> rx.Component:
+    """A full-page message with a way back to the start (and ``more`` ways on, below it)."""
     return rx.center(
         rx.vstack(
             rx.heading(heading, size="7", as_="h1"),
             rx.text(message, color_scheme="gray", align="center"),
             rx.link(rx.button("Create a new interview"), href="/"),
+            *more,
             align="center",
             spacing="4",
         ),

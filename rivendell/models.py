@@ -16,11 +16,14 @@ import sqlalchemy
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
+from rivendell.executor.base import MAX_INPUT_BYTES, MIB
 from rivendell.executor.languages import languages
 
 __all__ = [
+    "MAX_CASE_NAME_CHARS",
     "MAX_CODE_CHARS",
     "MAX_NAME_CHARS",
+    "MAX_TEST_CASES",
     "MAX_TITLE_CHARS",
     "CleanupRun",
     "Document",
@@ -42,6 +45,7 @@ __all__ = [
     "RunStatus",
     "Runner",
     "TestCase",
+    "TestCaseCreate",
     "TimelineEvent",
     "TimelineKind",
     "first_error_message",
@@ -51,6 +55,9 @@ __all__ = [
 MAX_TITLE_CHARS = 120
 MAX_NAME_CHARS = 40
 MAX_CODE_CHARS = 200_000
+MAX_CASE_NAME_CHARS = 80
+# "Run tests" runs every case one after the other while the room waits: a bound on that wait.
+MAX_TEST_CASES = 20
 
 # A participant's colour is picked from this palette in join order: high contrast on light and dark.
 PALETTE = (
@@ -227,6 +234,41 @@ class TestCase(SQLModel, table=True):
     # A hidden case's input and expected output reach interviewers only; candidates see pass/fail.
     hidden: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def _bounded_text(value: str, *, field: str) -> str:
+    """Program input or output as typed: any text, NUL replaced, at most ``MAX_INPUT_BYTES``."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be text")
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
+        raise ValueError(f"{field} is over the {MAX_INPUT_BYTES // MIB} MiB limit")
+    return value.replace("\x00", "\ufffd")
+
+
+class TestCaseCreate(SQLModel):
+    """A test case as the interviewer writes it (creating one, or replacing one's content)."""
+
+    __test__ = False
+
+    name: str
+    stdin: str = ""
+    expected_stdout: str = ""
+    hidden: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return clean_line(value, field="Name", limit=MAX_CASE_NAME_CHARS)
+
+    @field_validator("stdin")
+    @classmethod
+    def _stdin(cls, value: str) -> str:
+        return _bounded_text(value, field="Input")
+
+    @field_validator("expected_stdout")
+    @classmethod
+    def _expected(cls, value: str) -> str:
+        return _bounded_text(value, field="Expected output")
 
 
 class NoteKind(StrEnum):

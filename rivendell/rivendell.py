@@ -24,9 +24,12 @@ from rivendell.pages.admin import ROUTE as ADMIN_ROUTE
 from rivendell.pages.admin import AdminState, admin_page
 from rivendell.pages.index import HomeState, index_page
 from rivendell.pages.not_found import not_found_page
+from rivendell.pages.playback import ROUTE as PLAYBACK_ROUTE
+from rivendell.pages.playback import PlaybackState, playback_page
 from rivendell.pages.room import ROUTE as ROOM_ROUTE
 from rivendell.pages.room import RoomState, refresh_room, room_page
 from rivendell.pages.room_notes import refresh_interviewers
+from rivendell.pages.room_tests import refresh_tests
 from rivendell.presence import get_presence
 from rivendell.reflex_redis import supervise
 from rivendell.runs import get_room_runner
@@ -74,6 +77,12 @@ app.add_page(
 app.add_page(not_found_page, route="404", title="Not found · Rivendell")
 app.add_page(
     room_page, route=ROOM_ROUTE, title="Interview · Rivendell", on_load=RoomState.open_room
+)
+app.add_page(
+    playback_page,
+    route=PLAYBACK_ROUTE,
+    title="Playback · Rivendell",
+    on_load=PlaybackState.open,
 )
 app.add_page(admin_page, route=ADMIN_ROUTE, title="Admin · Rivendell", on_load=AdminState.open)
 
@@ -170,7 +179,9 @@ async def room_sync() -> AsyncIterator[None]:
     """
     subscriber = functools.partial(refresh_room, app)
     interviewers = functools.partial(refresh_interviewers, app)
+    tests = functools.partial(refresh_tests, app)
     bus.subscribe(subscriber, local_only=True)
+    bus.subscribe(tests, local_only=True)
     bus.subscribe(record_presence, local_only=True)
     bus.subscribe(interviewers, local_only=True)
     try:
@@ -179,6 +190,7 @@ async def room_sync() -> AsyncIterator[None]:
         bus.unsubscribe(record_presence)
         bus.unsubscribe(subscriber)
         bus.unsubscribe(interviewers)
+        bus.unsubscribe(tests)
 
 
 async def enforce_room_rules(event: RoomEvent) -> None:

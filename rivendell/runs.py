@@ -36,7 +36,15 @@ from rivendell.models import Run, Runner, RunStatus
 from rivendell.ratelimit import check_run
 from rivendell.settings import get_settings
 
-__all__ = ["BROWSER_LANGUAGES", "BrowserOutcome", "CodeOf", "RoomRunner", "get_room_runner"]
+__all__ = [
+    "BROWSER_LANGUAGES",
+    "BrowserOutcome",
+    "CodeOf",
+    "RoomRunner",
+    "get_room_runner",
+    "output_bytes",
+    "run_receipt",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +95,10 @@ class RoomRunner:
     ) -> None:
         await self.executor.__aexit__(exc_type, exc, traceback)
 
+    async def live_code(self, interview_id: str) -> str | None:
+        """The room's code as its open shared document holds it (``None``: not open here)."""
+        return await self._code_of(interview_id)
+
     async def run_on_server(
         self,
         *,
@@ -127,7 +139,7 @@ class RoomRunner:
             stderr=result.stderr,
             exit_code=result.exit_code,
             duration_ms=result.duration_ms,
-            details=_receipt(result),
+            details=run_receipt(result),
         )
 
     async def start_in_browser(
@@ -176,8 +188,16 @@ class RoomRunner:
             stderr=stderr,
             exit_code=outcome.exit_code,
             duration_ms=max(0, outcome.duration_ms),
+            # What a browser can know: its runtime, the limits it was given, the wall time
+            # (performance.now) and the output size; no CPU, memory or image.
             details={
                 "runtime": outcome.runtime[:120],
+                "limits": {
+                    "wall_seconds": self._limits.wall_seconds,
+                    "output_bytes": self._limits.output_bytes,
+                },
+                "wall_ms": max(0, outcome.duration_ms),
+                "output_bytes": output_bytes(stdout, stderr),
                 "stdout_truncated": out_cut,
                 "stderr_truncated": err_cut,
             },
@@ -235,14 +255,29 @@ class RoomRunner:
         return finished
 
 
-def _receipt(result: RunResult) -> dict[str, Any]:
-    """How the run ran: kept with it (the output panel shows it on demand)."""
+def output_bytes(stdout: str, stderr: str) -> int:
+    """The size of what a run printed as recorded (UTF-8 bytes of stdout plus stderr)."""
+    return len(stdout.encode("utf-8", "replace")) + len(stderr.encode("utf-8", "replace"))
+
+
+def run_receipt(result: RunResult) -> dict[str, Any]:
+    """How a server run ran: kept with it (the output panel shows it on demand).
+
+    ``image`` is the runner image's tag (a digest of its recipe), ``image_id`` the exact build
+    (Docker's ``sha256:`` id); ``cpu_ms`` and ``memory_peak_bytes`` are the program's own, the
+    ``sandbox_`` ones the whole container's (with the launcher and any compiler).
+    """
     return {
         "language_version": result.language_version,
         "image": result.image,
+        "image_id": result.image_id,
         "limits": dataclasses.asdict(result.limits),
+        "wall_ms": result.duration_ms,
         "cpu_ms": result.cpu_ms,
         "memory_peak_bytes": result.memory_peak_bytes,
+        "sandbox_cpu_ms": result.sandbox_cpu_ms,
+        "sandbox_memory_peak_bytes": result.sandbox_memory_peak_bytes,
+        "output_bytes": output_bytes(result.stdout, result.stderr),
         "compile_ms": result.compile_ms,
         "signal": result.signal,
         "stdout_truncated": result.stdout_truncated,

@@ -48,28 +48,37 @@ logger = logging.getLogger(__name__)
 FORMAT: Literal["rivendell-timeline"] = "rivendell-timeline"
 VERSION: Literal[1] = 1
 
-_PRESENCE = {EventType.USER_JOINED: TimelineKind.JOIN, EventType.USER_LEFT: TimelineKind.LEAVE}
+_ONLINE = {EventType.USER_JOINED: True, EventType.USER_LEFT: False}
+_recording: dict[tuple[str, int], asyncio.Lock] = {}
 
 
 async def record_presence(event: RoomEvent) -> None:
     """Event-bus subscriber (this process's events only): put joins and leaves on the timeline."""
-    kind = _PRESENCE.get(event.type)
+    online = _ONLINE.get(event.type)
     participant_id = event.data.get("id")
-    if kind is None or not isinstance(participant_id, int):
+    if online is None or not isinstance(participant_id, int):
         return
 
     def write() -> None:
         with session() as db:
-            crud.record_event(
-                db=db, interview_id=event.interview_id, kind=kind, participant_id=participant_id
+            crud.record_presence(
+                db=db,
+                interview_id=event.interview_id,
+                participant_id=participant_id,
+                online=online,
             )
 
+    # One at a time per person: taking a seat and the first heartbeat announce the same arrival
+    # together, and each read of "where their last entry left them" must see the other's write.
+    seat = (event.interview_id, participant_id)
+    lock = _recording.setdefault(seat, asyncio.Lock())
     try:
-        await asyncio.to_thread(write)
+        async with lock:
+            await asyncio.to_thread(write)
     except DatabaseUnavailable:
         return  # logged once by rivendell.db; presence itself carries on
     except Exception:
-        logger.exception("timeline %s: recording a %s failed", event.interview_id, kind.value)
+        logger.exception("timeline %s: recording %s failed", event.interview_id, event.type)
 
 
 class TimelineInterview(BaseModel):

@@ -1,4 +1,5 @@
-"""Refresh docs/screenshots/: the home page and a room with two people and a run, light and dark.
+"""Refresh docs/screenshots/: the home page, a room with two people and a run, and its playback,
+light and dark.
 
 Run: ``make screenshots``. Starts the production build on a free port with a throwaway database.
 """
@@ -87,6 +88,12 @@ def main() -> None:
                 host.screenshot(path=OUT / f"home-{scheme}.png")
                 populate(host, guest, server.url, scheme)
                 host.screenshot(path=OUT / f"room-{scheme}.png")
+                host.goto(f"{host.url}/playback")
+                host.get_by_role("toolbar", name="Timeline events").get_by_role(
+                    "button", name="Run by", exact=False
+                ).first.click()
+                host.wait_for_timeout(800)
+                host.screenshot(path=OUT / f"playback-{scheme}.png")
                 host.context.close()
                 guest.context.close()
             browser.close()

@@ -3,6 +3,7 @@ the export archive, on the real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -195,3 +196,20 @@ def test_an_exported_timeline_validates_against_the_schema_and_a_wrong_one_does_
     validator.validate(document)
     document["events"][0]["kind"] = "teleport"
     assert not validator.is_valid(document)
+
+
+async def test_presence_goes_on_the_timeline_once_per_change(db: Session) -> None:
+    room, *_, guest_id = new_room(db)
+    arrive = RoomEvent(room, EventType.USER_JOINED, {"id": guest_id})
+    await asyncio.gather(record_presence(arrive), record_presence(arrive))  # seat + heartbeat
+    await record_presence(RoomEvent(room, EventType.USER_LEFT, {"id": guest_id}))
+    await record_presence(arrive)
+    document = timeline_document(db=db, interview_id=room, final_code="")
+    assert [e.kind.value for e in document.events] == ["join", "leave", "join"]
+
+
+async def test_the_seed_entry_names_the_starter_codes_language(db: Session) -> None:
+    room, *_ = new_room(db)
+    await load(room)
+    document = timeline_document(db=db, interview_id=room, final_code="")
+    assert [(e.kind.value, e.data) for e in document.events] == [("seed", {"language": "python"})]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.convertors import PathConvertor, register_url_convertor
 
-from rivendell.api import docs, health, notes, sessions
+from rivendell.api import docs, health, notes, sessions, tests
 from rivendell.api.errors import ApiError, BodySizeLimit, install_error_handlers
 from rivendell.api.stream import stream_events
 
@@ -48,6 +48,7 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(sessions.router)
     api.include_router(notes.router)
+    api.include_router(tests.router)
     api.include_router(docs.router)
     api.mount(docs.ASSETS_PATH, docs.assets, name="docs-assets")
     api.add_api_websocket_route("/ws/sessions/{session_id}", stream_events)

@@ -30,6 +30,10 @@ __all__ = [
     "SessionOut",
     "SessionStatus",
     "SessionSummaryOut",
+    "TestCaseIn",
+    "TestCaseOut",
+    "TestResultOut",
+    "TestRunOut",
 ]
 
 
@@ -193,3 +197,59 @@ class JoinResult(BaseModel):
 
 
 StatusFilter = Literal["all", "active", "ended"]
+
+
+class TestCaseIn(BaseModel):
+    """A test case as the interviewer writes it (``stdin`` and ``expected_stdout`` up to 1 MiB
+    each as UTF-8)."""
+
+    __test__ = False
+
+    name: str = Field(max_length=400, description="Shown to everyone unless hidden")
+    stdin: str = Field(default="", max_length=MAX_INPUT_BYTES * 2)
+    expected_stdout: str = Field(default="", max_length=MAX_INPUT_BYTES * 2)
+    hidden: bool = Field(default=False, description="Candidates see only that it exists")
+
+
+class TestCaseOut(BaseModel):
+    """A test case. For a candidate's token, a hidden case has ``name`` "Hidden case N" and
+    ``stdin`` / ``expected_stdout`` null."""
+
+    __test__ = False
+
+    id: int
+    position: int
+    name: str
+    hidden: bool
+    stdin: str | None
+    expected_stdout: str | None
+
+
+class TestResultOut(BaseModel):
+    """One case's outcome. ``passed``: the run ended ``ok`` and its stdout matched (trailing
+    whitespace of each line and blank lines at the end ignored). For a candidate's token, a
+    hidden case's ``stdin``, ``expected_stdout``, ``stdout`` and ``stderr`` are empty."""
+
+    __test__ = False
+
+    test_case_id: int | None
+    name: str
+    hidden: bool
+    passed: bool
+    status: str
+    stdin: str
+    expected_stdout: str
+    stdout: str
+    stderr: str
+    run_id: int | None
+    duration_ms: int | None
+
+
+class TestRunOut(BaseModel):
+    """A finished "Run tests": the score and each case's result, in order."""
+
+    __test__ = False
+
+    passed: int
+    total: int
+    results: list[TestResultOut]

@@ -37,6 +37,8 @@ STREAMED = frozenset(
         EventType.LANGUAGE_CHANGED,
         EventType.EXECUTION_STARTED,
         EventType.EXECUTION_COMPLETED,
+        EventType.TESTS_CHANGED,
+        EventType.TESTS_COMPLETED,
         EventType.SESSION_ENDED,
         EventType.CONTROLS_CHANGED,
     }

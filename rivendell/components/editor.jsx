@@ -107,6 +107,45 @@ function loadCollab() {
   return collabPromise;
 }
 
+const sameText = (a, b) => a.replace(/\r\n?/g, "\n") === b.replace(/\r\n?/g, "\n");
+
+/** Lines of `text` as people count them: a trailing line break starts no new line. */
+function countLines(text) {
+  const breaks = (text.match(/\r\n|\r|\n/g) || []).length;
+  return breaks + (/[\r\n]$/.test(text) || text === "" ? 0 : 1);
+}
+
+/**
+ * Call `getHandler()({lines, chars})` for each paste into `editor` that did not come from a
+ * copy or cut in this same editor (the interview's timeline marks large outside pastes).
+ * Monaco sets the clipboard in its own copy handler, which runs on the input element before
+ * the event bubbles to the editor's node: what it wrote is readable there.
+ */
+function watchPastes(editor, getHandler) {
+  const node = editor.getDomNode();
+  let ownCopy = null;
+  const remember = (event) => {
+    ownCopy = event.clipboardData?.getData("text/plain") ?? null;
+  };
+  node?.addEventListener("copy", remember);
+  node?.addEventListener("cut", remember);
+  const pasted = editor.onDidPaste((event) => {
+    const handler = getHandler();
+    const model = editor.getModel();
+    if (typeof handler !== "function" || !model) return;
+    const text = event.clipboardEvent?.clipboardData?.getData("text/plain") || model.getValueInRange(event.range);
+    if (ownCopy !== null && sameText(text, ownCopy)) return;
+    handler({ lines: countLines(text), chars: [...text].length });
+  });
+  return [
+    pasted,
+    () => {
+      node?.removeEventListener("copy", remember);
+      node?.removeEventListener("cut", remember);
+    },
+  ];
+}
+
 function resolveLanguage(monaco, language) {
   const id = LANGUAGE_ALIASES[language] || language || "plaintext";
   const known = monaco.languages.getLanguages().some((l) => l.id === id);
@@ -162,6 +201,7 @@ export function CodeEditor({
   userName = "",
   userColor = "",
   onChange,
+  onPaste,
   onMount,
   className,
   style,
@@ -183,7 +223,7 @@ export function CodeEditor({
   // Latest props for callbacks that outlive a render (debounce timer, Monaco listeners).
   const latest = useRef({});
   latest.current = {
-    value, language, theme, readOnly, ariaLabel, onChange, onMount, userName, userColor, collab: collabActive,
+    value, language, theme, readOnly, ariaLabel, onChange, onPaste, onMount, userName, userColor, collab: collabActive,
   };
 
   const pending = useRef(null); // debounce timer id
@@ -247,6 +287,7 @@ export function CodeEditor({
         }),
         // Leaving the editor (e.g. to press Run) should not wait for the debounce.
         editor.onDidBlurEditorText(flushChange),
+        ...watchPastes(editor, () => latest.current.onPaste),
       );
 
       const hookCleanups = new Map();

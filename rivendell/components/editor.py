@@ -20,7 +20,7 @@ Each live editor is reachable from JavaScript as
 from __future__ import annotations
 
 import functools
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 import reflex as rx
 from reflex.constants import ReactRouter
@@ -52,6 +52,15 @@ def _publish_glue() -> None:
         if published != f"{_GLUE_DIR}/{name}":
             msg = f"{name} published at {published}, expected {_GLUE_DIR}/{name}"
             raise RuntimeError(msg)
+
+
+class PasteInfo(TypedDict):
+    """A paste that did not come from a copy or cut in the same editor."""
+
+    lines: int
+    """Lines pasted (a trailing line break starts no new line)."""
+    chars: int
+    """Characters pasted (Unicode code points)."""
 
 
 class CodeEditor(rx.NoSSRComponent):
@@ -100,6 +109,9 @@ class CodeEditor(rx.NoSSRComponent):
     # Reflex's trigger annotation; mypy cannot type the spec inside the subscript.
     on_change: EventHandler[passthrough_event_spec(str)]  # type: ignore[type-arg,valid-type]
     """Full text, debounced ~400 ms in the browser and flushed on blur (not when co-editing)."""
+
+    on_paste: EventHandler[passthrough_event_spec(PasteInfo)]  # type: ignore[type-arg,valid-type]
+    """Each paste from outside this editor (one it did not copy or cut itself), any size."""
 
     @classmethod
     def create(cls, *children: Any, **props: Any) -> Self:

@@ -168,8 +168,14 @@ class RunResult:
     language_version: str
     image: str
     limits: Limits
+    # The program's own CPU time and peak resident memory (all its processes); the sandbox's
+    # totals also count the launcher and a compiler (the container's cgroup).
     cpu_ms: int | None = None
     memory_peak_bytes: int | None = None
+    sandbox_cpu_ms: int | None = None
+    sandbox_memory_peak_bytes: int | None = None
+    # The runner image's id (``sha256:…``), the exact build ``image`` (its tag) ran.
+    image_id: str = ""
     compile_ms: int | None = None
     stdout_truncated: bool = False
     stderr_truncated: bool = False

@@ -64,6 +64,10 @@ EXIT_WAIT_SECONDS = 20.0
 COMPILE_OPEN_FILES = 1024
 SIGKILL = 9
 SIGXCPU = 24
+# The launcher's usage frame is a few dozen bytes; anything past this is not it.
+_MAX_TRAILER = 4096
+# How long the launcher may take to send that frame and exit once released.
+TRAILER_WAIT_SECONDS = 2.0
 _T = TypeVar("_T")
 
 
@@ -100,6 +104,9 @@ class _Sandbox:
     id: str
     attached: Any  # the SDK's socket wrapper; keeps the HTTP response (and socket) alive
     sock: socket.socket
+    # The id (sha256 digest) of the image this container runs: the tag names a build recipe,
+    # this the exact build, and it goes in each run's receipt.
+    image_id: str = ""
 
 
 @dataclass(slots=True)
@@ -129,6 +136,8 @@ class _Streams:
     stdout_total: int = 0
     stdout_tail: bytes = b""
     done: bool = False
+    # What the launcher writes after the run is over: its usage frame (see launcher.py).
+    trailer: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> None:
         """Demultiplex Docker's 8-byte-header frames."""
@@ -142,6 +151,10 @@ class _Streams:
             self._route(kind, payload)
 
     def _route(self, kind: int, payload: bytes) -> None:
+        if self.done:
+            if kind == 1:
+                self.trailer += payload[: max(0, _MAX_TRAILER - len(self.trailer))]
+            return
         if self.report is None:
             if kind == 2:
                 self.launcher_stderr += payload
@@ -173,6 +186,19 @@ class _Streams:
         self.before_frame = bytearray()
         if rest:
             self._route(1, rest)
+
+    @property
+    def program_usage(self) -> dict[str, Any]:
+        """The launcher's account of the program's own CPU and memory; ``{}`` without one."""
+        data = bytes(self.trailer)
+        if len(data) < 8 or data[:4] != MAGIC:
+            return {}
+        size = int.from_bytes(data[4:8], "big")
+        try:
+            usage = json.loads(data[8 : 8 + size])
+        except ValueError:
+            return {}
+        return usage if isinstance(usage, dict) else {}
 
     @property
     def over_cap(self) -> bool:
@@ -411,13 +437,14 @@ class DockerExecutor:
                 container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
             )
             api.start(container_id)
+            image_id = str(api.inspect_container(container_id).get("Image", ""))
         except BaseException:
             with contextlib.suppress(Exception):
                 api.remove_container(container_id, force=True)
             raise
         raw: socket.socket = getattr(attached, "_sock", attached)
         raw.setblocking(False)
-        return _Sandbox(id=container_id, attached=attached, sock=raw)
+        return _Sandbox(id=container_id, attached=attached, sock=raw, image_id=image_id)
 
     def _dispose(self, sandbox: _Sandbox) -> asyncio.Task[None]:
         """Remove the container; the task survives the caller being cancelled."""
@@ -487,9 +514,11 @@ class DockerExecutor:
             # The launcher has killed the program's leftovers, but the container is still up:
             # its cgroup counters can be read before it exits.
             usage = _CgroupUsage.read(sandbox.id)
-            # Closing stdin releases the launcher, which then exits with the program's status.
+            # Closing stdin releases the launcher, which then sends the program's own usage
+            # and exits with the program's status.
             with contextlib.suppress(OSError):
                 sandbox.sock.shutdown(socket.SHUT_WR)
+            await _read_to_end(loop, sandbox.sock, streams)
         elif killed is not None:
             # Hang up first: Docker would otherwise block writing output nobody reads, and the
             # container could not finish dying until it gave up.
@@ -517,6 +546,7 @@ class DockerExecutor:
             usage=usage,
             run_ms=round((ended_at - (ready_at or ended_at)) * 1000),
             sandbox_id=sandbox.id,
+            image_id=sandbox.image_id,
         )
 
 
@@ -560,6 +590,23 @@ class _CgroupUsage:
                 memory_peak_bytes=_read_int(v2 / "memory.peak"),
             )
         return cls()
+
+
+async def _read_to_end(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, streams: _Streams
+) -> None:
+    """Read what the launcher sends after the run (its usage frame) until it exits."""
+    deadline = time.monotonic() + TRAILER_WAIT_SECONDS
+    while (remaining := deadline - time.monotonic()) > 0 and len(streams.trailer) < _MAX_TRAILER:
+        try:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 65536), remaining)
+        except (TimeoutError, OSError):
+            return
+        if not chunk:
+            return
+        streams.feed(chunk)
+        if streams.program_usage:
+            return
 
 
 def _read_int(path: Path) -> int | None:
@@ -611,10 +658,15 @@ def _result(
     usage: _CgroupUsage,
     run_ms: int,
     sandbox_id: str,
+    image_id: str = "",
 ) -> RunResult:
     limits = language.limits
     report = streams.report or {}
-    cpu_ms, memory_peak = usage.cpu_ms, usage.memory_peak_bytes
+    # The program's own numbers when the launcher sent them (a finished run); the whole
+    # sandbox's (launcher and compiler included) otherwise.
+    program = streams.program_usage
+    cpu_ms = _int_or(program.get("cpu_ms"), usage.cpu_ms)
+    memory_peak = _int_or(program.get("max_rss_bytes"), usage.memory_peak_bytes)
     stdout, stdout_cut = capped_text(bytes(streams.stdout), limit=limits.output_bytes)
     stderr, stderr_cut = capped_text(bytes(streams.stderr), limit=limits.output_bytes)
     exit_code = container_status
@@ -675,12 +727,19 @@ def _result(
         limits=limits,
         cpu_ms=cpu_ms,
         memory_peak_bytes=memory_peak,
+        sandbox_cpu_ms=usage.cpu_ms,
+        sandbox_memory_peak_bytes=usage.memory_peak_bytes,
+        image_id=image_id,
         compile_ms=report.get("compile_ms"),
         stdout_truncated=stdout_cut,
         stderr_truncated=stderr_cut,
         message=message,
         sandbox_id=sandbox_id,
     )
+
+
+def _int_or(value: object, default: int | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def _client_from_env() -> docker.DockerClient:

@@ -17,8 +17,12 @@ The server speaks to it through the container's attached stdin and stdout, nothi
    writes the request's ``done_marker`` (a secret per run, which the program never saw) to
    stdout: that tells the server the run is over while the container is still up for the server
    to read its cgroup counters.
-4. When the server closes stdin, the launcher exits with the program's status (its exit code,
-   or 128 + the signal that killed it), which the server reads with ``docker wait``.
+4. When the server closes stdin, the launcher writes one last frame to stdout (``MAGIC``, a
+   length, JSON with the program's own CPU time and peak resident memory, from the kernel's
+   ``wait4`` accounting of every process of the run), then exits with the program's status (its
+   exit code, or 128 + the signal that killed it), which the server reads with ``docker wait``.
+   The program is dead by then, so it cannot forge that frame; the container's cgroup counters,
+   which the server reads too, also count this launcher and the compiler.
 """
 
 from __future__ import annotations
@@ -132,8 +136,29 @@ def compile_program(header: dict[str, object]) -> dict[str, object]:
     }
 
 
-def run_program(header: dict[str, object]) -> int:
-    """Fork the program, wait for it, kill whatever it left behind; its wait status."""
+class Usage:
+    """What the program's processes used, summed (CPU) or maximal (resident memory)."""
+
+    def __init__(self) -> None:
+        self.cpu_seconds = 0.0
+        self.max_rss_kib = 0
+
+    def add(self, usage: resource.struct_rusage) -> None:
+        """Count one reaped process (its rusage covers the children it waited for)."""
+        self.cpu_seconds += usage.ru_utime + usage.ru_stime
+        self.max_rss_kib = max(self.max_rss_kib, usage.ru_maxrss)
+
+    def report(self) -> dict[str, int]:
+        """The frame's JSON fields (Linux gives ``ru_maxrss`` in KiB)."""
+        return {"cpu_ms": round(self.cpu_seconds * 1000), "max_rss_bytes": self.max_rss_kib * 1024}
+
+
+def run_program(header: dict[str, object], usage: Usage) -> int:
+    """Fork the program, wait for it, kill whatever it left behind; its wait status.
+
+    Every process reaped from the fork on is the program's (the compiler was reaped before),
+    so ``usage`` sums exactly the run.
+    """
     command = [str(part) for part in header["run"]]  # type: ignore[attr-defined]
     cpu = int(str(header["cpu_seconds"]))
     open_files = int(str(header["open_files"]))
@@ -152,7 +177,8 @@ def run_program(header: dict[str, object]) -> int:
     status = 0
     while True:
         # PID 1 inherits every orphan, so reap them all while waiting for the program.
-        reaped, wait_status = os.wait()
+        reaped, wait_status, rusage = os.wait4(-1, 0)
+        usage.add(rusage)
         if reaped == pid:
             status = wait_status
             break
@@ -162,7 +188,7 @@ def run_program(header: dict[str, object]) -> int:
         os.kill(-1, signal.SIGKILL)
     while True:
         try:
-            os.wait()
+            usage.add(os.wait4(-1, 0)[2])
         except ChildProcessError:
             break
     return status
@@ -199,11 +225,12 @@ def main() -> int:
         report["compiled"] = report["compile_exit"] == 0 and not report["compile_timed_out"]
     frame = json.dumps(report).encode()
     write_all(1, MAGIC + len(frame).to_bytes(4, "big") + frame)
+    usage = Usage()
     if report["compiled"] is False:
         status = int(str(report["compile_exit"])) if not report["compile_timed_out"] else 124
         exit_code = status if status >= 0 else 128 - status
     else:
-        wait_status = run_program(header)
+        wait_status = run_program(header, usage)
         if os.WIFSIGNALED(wait_status):
             exit_code = 128 + os.WTERMSIG(wait_status)
         else:
@@ -212,6 +239,9 @@ def main() -> int:
     write_all(1, str(header["done_marker"]).encode())
     # The program never held this stdin (its own is a file), so only the server can close it.
     wait_for_stdin_to_close(RELEASE_TIMEOUT_SECONDS)
+    trailer = json.dumps(usage.report()).encode()
+    with contextlib.suppress(OSError):  # a server that hung up does not want it
+        write_all(1, MAGIC + len(trailer).to_bytes(4, "big") + trailer)
     return exit_code
 
 

@@ -26,10 +26,11 @@ from reflex.istate.manager.token import BaseStateToken
 
 from rivendell import crud
 from rivendell.components.browser_run import BrowserRunResult, browser_runner
-from rivendell.components.editor import code_editor
+from rivendell.components.editor import PasteInfo, code_editor
 from rivendell.components.elapsed import elapsed
 from rivendell.components.heartbeat import heartbeat
 from rivendell.components.panels import panel, panel_group, resize_handle
+from rivendell.components.receipt import format_receipt
 from rivendell.components.shortcut import run_shortcut
 from rivendell.db import DatabaseUnavailable, outage, session
 from rivendell.events import EventType, RoomEvent, bus
@@ -44,6 +45,7 @@ from rivendell.models import (
     Run,
     Runner,
     RunStatus,
+    TimelineKind,
     first_error_message,
 )
 from rivendell.pages.room_notes import (
@@ -63,6 +65,9 @@ __all__ = ["ROUTE", "RoomPageState", "RoomState", "refresh_room", "room_page"]
 logger = logging.getLogger(__name__)
 
 ROUTE = "/i/[interview]"
+# A paste from outside the editor of at least this many lines goes on the timeline (typed code
+# rarely arrives that way; the playback marks it for the interviewer).
+PASTE_MIN_LINES = 4
 
 
 def _ttl() -> timedelta:
@@ -126,12 +131,6 @@ def _run_view(run: Run, by: str) -> RunView:
         facts.append(f"exit code {run.exit_code}")
     if run.duration_ms is not None:
         facts.append(f"{run.duration_ms:,} ms")
-    details = run.details or {}
-    receipt = [
-        f"{key.replace('_', ' ')}: {details[key]}"
-        for key in ("runtime", "language_version", "image", "cpu_ms", "memory_peak_bytes")
-        if details.get(key) not in (None, "")
-    ]
     return RunView(
         id=run.id or 0,
         active=run.status == RunStatus.RUNNING,
@@ -149,7 +148,7 @@ def _run_view(run: Run, by: str) -> RunView:
         summary=" · ".join(facts),
         started_ms=int(run.started_at.timestamp() * 1000),
         started_clock=run.started_at.strftime("%H:%M:%S UTC"),
-        receipt="\n".join(receipt),
+        receipt=format_receipt(run.details or {}),
     )
 
 
@@ -295,6 +294,10 @@ class RoomState(rx.SharedState):
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
     """Event-bus subscriber: bring the room's shared state up to date with the database."""
     token = BaseStateToken(ident=event.interview_id, cls=RoomState)
+    if "test_case_id" in event.data and event.type != EventType.EXECUTION_STARTED:
+        # A test case's outcome or edit: the room's own view does not show them. (A batch's
+        # start still refreshes: it may have cut off a stale run the room shows as running.)
+        return
     if event.type == EventType.CODE_SAVED and isinstance(code := event.data.get("code"), str):
         # Saves come at typing speed and change nothing else: no database read, no Markdown
         # render, and nothing sent to browsers (the mirror is backend-only).
@@ -633,6 +636,31 @@ class RoomPageState(rx.State):
         return rx.download(data=archive, filename=export_name(document))
 
     @rx.event
+    async def record_paste(self, paste: PasteInfo):
+        """The editor saw a paste from outside it: a large one goes on the timeline."""
+        lines, chars = paste.get("lines"), paste.get("chars")
+        if not self.joined or not isinstance(lines, int) or not isinstance(chars, int):
+            return
+        if lines < PASTE_MIN_LINES:
+            return
+        seat = (self._interview_id, self.participant_id)
+
+        def write() -> None:
+            with session() as db:
+                crud.record_event(
+                    db=db,
+                    interview_id=seat[0],
+                    kind=TimelineKind.PASTE,
+                    participant_id=seat[1],
+                    data={"lines": lines, "chars": max(0, chars)},
+                )
+
+        try:
+            await asyncio.to_thread(write)
+        except DatabaseUnavailable:
+            return  # the paste itself is in the document; only its marker is lost
+
+    @rx.event
     async def heartbeat(self):
         """This page is still open: keep its participant online."""
         if not self.participant_id:
@@ -791,12 +819,17 @@ def problem_panel() -> rx.Component:
         spacing="2",
         width="100%",
     )
+    # room_tests builds on this module's states: imported when the page is built.
+    from rivendell.pages.room_tests import tests_panel
+
     return rx.el.section(
         rx.cond(
             RoomPageState.editing_problem & RoomPageState.is_interviewer & ~RoomState.ended,
             editor,
             viewer,
         ),
+        rx.divider(margin_y="1rem"),
+        tests_panel(),
         rx.divider(margin_y="1rem"),
         participants_panel(),
         rx.cond(
@@ -853,6 +886,7 @@ def editor_panel() -> rx.Component:
                 read_only=~RoomPageState.joined
                 | RoomState.ended
                 | (RoomState.locked & ~RoomPageState.is_interviewer),
+                on_paste=RoomPageState.record_paste,
             ),
             flex="1",
             min_height="0",
@@ -929,7 +963,7 @@ def _run_output(run: rx.Var[RunView]) -> rx.Component:
             run.receipt != "",
             rx.el.details(
                 rx.el.summary("How it ran", class_name="rt-Text rt-r-size-1"),
-                rx.el.pre(run.receipt, class_name="rivendell-output"),
+                rx.el.pre(run.receipt, class_name="rivendell-output", aria_label="Run receipt"),
             ),
         ),
         spacing="2",
@@ -1120,6 +1154,17 @@ def _export_button() -> rx.Component:
     )
 
 
+def _playback_link() -> rx.Component:
+    return rx.cond(
+        RoomPageState.is_interviewer,
+        rx.link(
+            rx.button(rx.icon("history", size=14), "Playback", variant="surface", size="2"),
+            href="/i/" + RoomState.interview_id + "/playback",
+            target="_blank",
+        ),
+    )
+
+
 def room_toolbar() -> rx.Component:
     """The room's title and the controls everyone shares."""
     return rx.hstack(
@@ -1133,6 +1178,7 @@ def room_toolbar() -> rx.Component:
         _language_picker(),
         _copy_link_button(),
         _export_button(),
+        _playback_link(),
         align="center",
         spacing="3",
         width="100%",
@@ -1216,6 +1262,12 @@ def ended_view() -> rx.Component:
     return dead_end(
         "Interview ended",
         "This interview has ended: nothing in it can change any more. Thank you for taking part.",
+        # Its interviewers get the read-only room instead (ended_banner); this shows them the
+        # playback too in the moment before the page knows who they are.
+        rx.cond(
+            RoomPageState.is_interviewer,
+            rx.link("Watch the playback", href="/i/" + RoomState.interview_id + "/playback"),
+        ),
     )
 
 
@@ -1223,10 +1275,11 @@ def ended_banner() -> rx.Component:
     """What an interviewer sees above an ended room: it is read-only, and its playback."""
     return rx.hstack(
         rx.icon("circle-check", size=16),
-        rx.text("This interview has ended: the room is read-only.", size="2", weight="medium"),
+        rx.heading("Interview ended", size="2", as_="h2"),
+        rx.text("This interview has ended: the room is read-only.", size="2"),
         rx.link(
             rx.icon("circle-play", size=14),
-            "Playback",
+            "Watch the playback",
             href="/i/" + RoomState.interview_id + "/playback",
             size="2",
             display="inline-flex",

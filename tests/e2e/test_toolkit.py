@@ -205,7 +205,7 @@ def test_ending_turns_the_room_read_only_and_keeps_it_for_interviewers(
     expect(guest.get_by_text("This interview has ended")).to_be_visible()
     banner = host.get_by_role("status", name="Interview ended")
     expect(banner).to_be_visible()
-    expect(banner.get_by_role("link", name="Playback")).to_have_attribute(
+    expect(banner.get_by_role("link", name="Watch the playback")).to_have_attribute(
         "href", url.removeprefix(server.url) + "/playback"
     )
     expect(banner).to_contain_text("read-only")
