@@ -211,19 +211,38 @@ def make_anchor(document: Doc[Any] | bytes, index: int, *, end: bool = False) ->
             break
         consumed += width
     before = doc.get_state()
+    deleted_before = doc.get_update(before)
     start_byte = len(value[:char].encode("utf-8"))
     del text[start_byte : start_byte + len(value[char].encode("utf-8"))]
-    client, clock = _deleted_id(doc.get_update(before))
+    client, clock = _deleted_id(deleted_before, doc.get_update(before))
     return _encode_anchor(client, clock + (target - consumed), -1 if end else 0)
 
 
-def _deleted_id(update: bytes) -> tuple[int, int]:
-    # An update holding only deletions: no struct groups, then the delete set.
+def _delete_set(update: bytes) -> dict[int, list[tuple[int, int]]]:
+    """The delete set of an update holding no structs: {client: [(clock, length), ...]}."""
     groups, pos = _read_var_uint(update, 0)
     if groups:
         raise ValueError("expected a deletion only")
-    _clients, pos = _read_var_uint(update, pos)
-    client, pos = _read_var_uint(update, pos)
-    _ranges, pos = _read_var_uint(update, pos)
-    clock, pos = _read_var_uint(update, pos)
-    return client, clock
+    deleted: dict[int, list[tuple[int, int]]] = {}
+    clients, pos = _read_var_uint(update, pos)
+    for _ in range(clients):
+        client, pos = _read_var_uint(update, pos)
+        ranges, pos = _read_var_uint(update, pos)
+        for _ in range(ranges):
+            clock, pos = _read_var_uint(update, pos)
+            length, pos = _read_var_uint(update, pos)
+            deleted.setdefault(client, []).append((clock, length))
+    return deleted
+
+
+def _deleted_id(before: bytes, after: bytes) -> tuple[int, int]:
+    # A diff update carries the document's whole delete set, not only what is new in it (and
+    # the new deletion may merge into a neighbouring range): the id is the clock ``after``
+    # deletes that ``before`` did not.
+    old = _delete_set(before)
+    for client, ranges in _delete_set(after).items():
+        for clock, length in ranges:
+            for candidate in range(clock, clock + length):
+                if not any(c <= candidate < c + n for c, n in old.get(client, ())):
+                    return client, candidate
+    raise ValueError("nothing was deleted")

@@ -22,11 +22,12 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from rivendell import crud
+from rivendell.anchors import resolve_lines
 from rivendell.collab import get_collab_server
 from rivendell.db import DatabaseUnavailable, session
 from rivendell.events import EventType, RoomEvent
 from rivendell.executor.languages import languages
-from rivendell.models import Role, TimelineEvent, TimelineKind
+from rivendell.models import Note, NoteKind, Role, TimelineEvent, TimelineKind
 from rivendell.settings import get_admin_token
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "TimelineEntry",
     "export_archive",
     "export_name",
+    "notes_markdown",
     "read_timeline",
     "record_presence",
     "schema_json",
@@ -115,6 +117,27 @@ class TimelineEntry(BaseModel):
     )
 
 
+class TimelineNote(BaseModel):
+    """A private note or hint as it is now (its history is its ``note``/``hint`` entries)."""
+
+    id: int
+    kind: NoteKind
+    author_id: int | None
+    markdown: str
+    line_start: int | None = Field(description="The first line it was pinned to, as written")
+    line_end: int | None
+    current_line_start: int | None = Field(
+        description="Where its pinned code is in the stored document now (null: not pinned, "
+        "or the code is gone)"
+    )
+    current_line_end: int | None
+    anchor_start: str | None = Field(description="Yjs relative position (base64)")
+    anchor_end: str | None
+    moment: datetime = Field(description="The moment of the interview it is about")
+    created_at: datetime
+    updated_at: datetime
+
+
 class TimelineDocument(BaseModel):
     """An interview's whole timeline: what the API serves and ``timeline.json`` in the export."""
 
@@ -123,6 +146,7 @@ class TimelineDocument(BaseModel):
     interview: TimelineInterview
     participants: list[TimelineParticipant]
     events: list[TimelineEntry]
+    notes: list[TimelineNote] = Field(description="Every note and hint as it is now")
 
 
 async def read_timeline(interview_id: str, token: str, after_id: int = 0) -> TimelineDocument:
@@ -156,6 +180,31 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode("ascii") if data else None
+
+
+def _note(note: Note, state: bytes | None) -> TimelineNote:
+    now = None
+    if state is not None and note.anchor_start and note.anchor_end:
+        now = resolve_lines(state, note.anchor_start, note.anchor_end)
+    return TimelineNote(
+        id=note.id or 0,
+        kind=note.kind,
+        author_id=note.author_id,
+        markdown=note.markdown,
+        line_start=note.line_start,
+        line_end=note.line_end,
+        current_line_start=now[0] if now else None,
+        current_line_end=now[1] if now else None,
+        anchor_start=_b64(note.anchor_start),
+        anchor_end=_b64(note.anchor_end),
+        moment=_utc(note.moment),
+        created_at=_utc(note.created_at),
+        updated_at=_utc(note.updated_at),
+    )
+
+
 def _entry(entry: TimelineEvent) -> TimelineEntry:
     return TimelineEntry(
         id=entry.id or 0,
@@ -163,7 +212,7 @@ def _entry(entry: TimelineEvent) -> TimelineEntry:
         kind=entry.kind,
         participant_id=entry.participant_id,
         data=entry.data,
-        update=base64.b64encode(entry.update).decode("ascii") if entry.update else None,
+        update=_b64(entry.update),
     )
 
 
@@ -175,6 +224,7 @@ def timeline_document(
     if interview is None:
         raise crud.NotFound("interview not found")
     people = crud.list_participants(db=db, interview_id=interview_id)
+    state, _ = crud.load_document(db=db, interview_id=interview_id)
     return TimelineDocument(
         interview=TimelineInterview(
             id=interview.id,
@@ -193,6 +243,7 @@ def timeline_document(
             _entry(entry)
             for entry in crud.list_timeline(db=db, interview_id=interview_id, after_id=after_id)
         ],
+        notes=[_note(note, state) for note in crud.room_notes(db=db, interview_id=interview_id)],
     )
 
 
@@ -227,6 +278,7 @@ def export_archive(document: TimelineDocument) -> bytes:
         code_name: interview.final_code,
         "problem.md": interview.problem_markdown,
         "runs.json": json.dumps(runs, ensure_ascii=False, indent=1),
+        "notes.md": notes_markdown(document),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -234,6 +286,25 @@ def export_archive(document: TimelineDocument) -> bytes:
             archive.writestr(name, text)
         archive.writestr("updates.bin", update_log(document))
     return buffer.getvalue()
+
+
+def notes_markdown(document: TimelineDocument) -> str:
+    """The interviewers' notes and hints as one Markdown file, in the order written."""
+    names = {p.id: p.name for p in document.participants}
+    parts = [f"# Notes: {document.interview.title}\n"]
+    for note in document.notes:
+        heading = "Hint" if note.kind == NoteKind.HINT else "Note"
+        by = names.get(note.author_id or 0, "someone")
+        pinned = ""
+        if note.line_start is not None:
+            pinned = f", lines {note.line_start}\u2013{note.line_end or note.line_start}"
+            if note.current_line_start is not None:
+                pinned += f" (now {note.current_line_start}\u2013{note.current_line_end})"
+        moment = note.moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+        parts.append(f"## {heading} by {by}{pinned}, {moment}\n\n{note.markdown}\n")
+    if not document.notes:
+        parts.append("No notes.\n")
+    return "\n".join(parts)
 
 
 def export_name(document: TimelineDocument) -> str:

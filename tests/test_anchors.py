@@ -130,3 +130,19 @@ def test_line_of_counts_utf16_units() -> None:
     assert line_of(text, 3) == 2
     assert line_of(text, 5) == 3
     assert line_of(text, 99) == 3
+
+
+def test_an_anchor_made_after_deletions_names_its_own_character() -> None:
+    # A real room always has deletions (the starter code replaced, typos fixed): a diff update
+    # then carries the whole delete set, and the anchor must not name an old deleted character.
+    doc: Doc[Any] = Doc()
+    text = doc.get("code", type=Text)
+    text += "def solve():\n    pass\n"
+    text.clear()
+    text += "x = 1\ny = 2\nz = 3\n"
+    del text[0:2]  # "= 1\ny = 2\nz = 3\n"
+    start = make_anchor(doc, len("= 1\n"))
+    end = make_anchor(doc, len("= 1\ny = 2"), end=True)
+    assert resolve_lines(doc, start, end) == (2, 2)
+    text.insert(0, "# one\n# two\n")
+    assert resolve_lines(doc.get_update(), start, end) == (4, 4)

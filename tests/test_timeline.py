@@ -18,9 +18,17 @@ from pycrdt import Doc, Text
 from sqlmodel import Session
 
 from rivendell import crud
+from rivendell.anchors import make_anchor
 from rivendell.collab import CODE, load
 from rivendell.events import EventType, RoomEvent
-from rivendell.models import Edit, InterviewCreate, ParticipantCreate, Runner, RunStatus
+from rivendell.models import (
+    Edit,
+    InterviewCreate,
+    NoteCreate,
+    ParticipantCreate,
+    Runner,
+    RunStatus,
+)
 from rivendell.timeline import (
     TimelineDocument,
     TimelineEntry,
@@ -132,6 +140,7 @@ async def test_the_archive_holds_the_timeline_code_problem_runs_and_update_log(
     with zipfile.ZipFile(io.BytesIO(export_archive(document))) as archive:
         assert sorted(archive.namelist()) == [
             "code/main.py",
+            "notes.md",
             "problem.md",
             "runs.json",
             "timeline.json",
@@ -213,3 +222,35 @@ async def test_the_seed_entry_names_the_starter_codes_language(db: Session) -> N
     await load(room)
     document = timeline_document(db=db, interview_id=room, final_code="")
     assert [(e.kind.value, e.data) for e in document.events] == [("seed", {"language": "python"})]
+
+
+async def test_the_document_and_archive_hold_notes_where_their_code_is_now(db: Session) -> None:
+    room, host_token, _, host_id, _ = new_room(db)
+    state, _ = await load(room)
+    assert state is not None
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    text = doc.get(CODE, type=Text)
+    text.clear()
+    text += "def solve():\n    return 42\n"
+    line_two = len("def solve():\n")
+    start, end = make_anchor(doc, line_two), make_anchor(doc, len(str(text)) - 1, end=True)
+    note = NoteCreate(
+        markdown="hard-codes the answer",
+        anchor_start=base64.b64encode(start).decode(),
+        anchor_end=base64.b64encode(end).decode(),
+        line_start=2,
+        line_end=2,
+    )
+    crud.create_note(db=db, interview_id=room, token=host_token, ttl=timedelta(hours=1), data=note)
+    text.insert(0, "import sys\n\n")  # two lines above the pinned one
+    crud.save_documents(db=db, documents={room: (doc.get_update(), str(text))})
+    document = timeline_document(db=db, interview_id=room, final_code=str(text))
+    [stored] = document.notes
+    assert (stored.line_start, stored.current_line_start, stored.current_line_end) == (2, 4, 4)
+    assert stored.author_id == host_id
+    assert "note" in {e.kind.value for e in document.events}
+    with zipfile.ZipFile(io.BytesIO(export_archive(document))) as archive:
+        notes = archive.read("notes.md").decode()
+    assert "## Note by Alex, lines 2\u20132 (now 4\u20134)" in notes
+    assert "hard-codes the answer" in notes
