@@ -735,6 +735,7 @@ def _panel(state: type[_TestsBase], *, editable: bool) -> rx.Component:
                 disabled=batch.active
                 | TestsPageState.running
                 | RoomState.run.active
+                | RoomState.ended
                 | (state.cases.length() == 0),
                 on_click=TestsPageState.run_all,
             ),
@@ -769,7 +770,12 @@ def tests_panel() -> rx.Component:
     return rx.el.section(
         rx.cond(
             RoomPageState.is_interviewer,
-            _panel(InterviewerTestsState, editable=True),
+            # An ended interview's cases are kept to read, not to change.
+            rx.cond(
+                RoomState.ended,
+                _panel(InterviewerTestsState, editable=False),
+                _panel(InterviewerTestsState, editable=True),
+            ),
             _panel(TestsState, editable=False),
         ),
         on_mount=TestsPageState.open_tests,

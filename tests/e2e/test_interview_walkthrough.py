@@ -123,7 +123,8 @@ def test_an_interview_with_every_tool_then_its_playback_and_export(
     watch.keyboard.press("ArrowLeft")
     watch.wait_for_function(f"{PLAYBACK_TEXT} === {json.dumps(code_at_hint)}")
     expect(markers.get_by_role("button", name=re.compile(r"^Run by Sam"))).to_have_count(1)
-    expect(markers.get_by_role("button", name=re.compile(r"^Tests by Sam: 1.1 passed"))).to_have_count(1)
+    tests_marker = markers.get_by_role("button", name=re.compile(r"^Tests by Sam: 1.1 passed"))
+    expect(tests_marker).to_have_count(1)
     expect(markers.get_by_role("button", name=re.compile(r"^Note by Alex"))).to_have_count(1)
     watch.screenshot(path=str(tmp_path / "walkthrough-playback.png"))
 
