@@ -183,16 +183,14 @@ def require_interviewer(
     *, db: Session, interview_id: str, token: str, admin_token: str
 ) -> Interview:
     """The interview, live or ended, if ``token`` is one of its interviewers' (or the admin's)."""
-    interview = get_interview(db=db, interview_id=interview_id)
-    if interview is None:
-        raise NotFound("interview not found")
     if is_admin(token=token, admin_token=admin_token):
+        interview = get_interview(db=db, interview_id=interview_id)
+        if interview is None:
+            raise NotFound("interview not found")
         return interview
-    participant = participant_for_token(db=db, interview_id=interview_id, token=token)
-    if participant is None:
-        raise Unauthorized("you are not a participant of this interview")
-    if participant.role != Role.INTERVIEWER:
-        raise Forbidden("only the interview's interviewers can see this")
+    interview, _ = _interviewer_seat(
+        db=db, interview_id=interview_id, token=token, ttl=timedelta(0), live=False, what="see this"
+    )
     return interview
 
 
@@ -867,18 +865,6 @@ def list_test_cases(*, db: Session, interview_id: str) -> list[TestCase]:
     return list(db.exec(statement))
 
 
-def _interviewer(
-    *, db: Session, interview_id: str, token: str, ttl: timedelta
-) -> tuple[Interview, Participant]:
-    interview, participant = get_member(db=db, interview_id=interview_id, token=token, ttl=ttl)
-    if participant.role != Role.INTERVIEWER:
-        logger.warning(
-            "interview %s: refused a test-case edit from candidate %s", interview_id, participant.id
-        )
-        raise Forbidden("only the interviewer can edit the test cases")
-    return interview, participant
-
-
 def _case_of(*, db: Session, interview_id: str, case_id: int) -> TestCase:
     case = db.get(TestCase, case_id)
     if case is None or case.interview_id != interview_id:
@@ -890,7 +876,9 @@ def create_test_case(
     *, db: Session, interview_id: str, token: str, ttl: timedelta, data: TestCaseCreate
 ) -> TestCase:
     """Add a test case after the others (interviewer only; at most ``MAX_TEST_CASES``)."""
-    interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, _ = _interviewer_seat(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit test cases"
+    )
     cases = list_test_cases(db=db, interview_id=interview_id)
     if len(cases) >= MAX_TEST_CASES:
         raise Invalid(f"an interview holds at most {MAX_TEST_CASES} test cases")
@@ -918,7 +906,9 @@ def update_test_case(
     data: TestCaseCreate,
 ) -> TestCase:
     """Replace a test case's name, input, expected output and visibility (interviewer only)."""
-    interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, _ = _interviewer_seat(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit test cases"
+    )
     case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
     case.name, case.stdin = data.name, data.stdin
     case.expected_stdout, case.hidden = data.expected_stdout, data.hidden
@@ -936,7 +926,9 @@ def delete_test_case(
     Its runs go with it: with their ``test_case_id`` cleared they would look like the room's
     own runs. What they did stays on the timeline, in their batch's TESTS entry.
     """
-    interview, _ = _interviewer(db=db, interview_id=interview_id, token=token, ttl=ttl)
+    interview, _ = _interviewer_seat(
+        db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit test cases"
+    )
     case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
     if running_tests(db=db, interview_id=interview_id):
         raise Busy("The tests are running: delete the case once they have finished.")

@@ -52,7 +52,7 @@ def test_a_case_needs_a_name_and_bounded_input_and_output() -> None:
 
 def test_only_the_interviewer_adds_edits_and_deletes_cases(db: Session) -> None:
     interview_id, host, guest = room(db)
-    with pytest.raises(crud.Forbidden, match="only the interviewer"):
+    with pytest.raises(crud.Forbidden, match="only interviewers can edit test cases"):
         crud.create_test_case(db=db, interview_id=interview_id, token=guest, ttl=TTL, data=case())
     with pytest.raises(crud.Unauthorized):
         crud.create_test_case(db=db, interview_id=interview_id, token="x", ttl=TTL, data=case())
