@@ -59,6 +59,23 @@ def edit(doc: Doc[Any], change: str) -> bytes:
     return doc.get_update(before)
 
 
+def read_update_log(data: bytes) -> list[bytes]:
+    """``updates.bin`` read as docs/timeline.md says: a lib0 varint length, then the update."""
+    updates, position = [], 0
+    while position < len(data):
+        length, shift = 0, 0
+        while True:
+            byte = data[position]
+            position += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        updates.append(data[position : position + length])
+        position += length
+    return updates
+
+
 def replay(events: list[TimelineEntry]) -> str:
     doc: Doc[Any] = Doc()
     for event in events:
@@ -152,18 +169,8 @@ async def test_the_archive_holds_the_timeline_code_problem_runs_and_update_log(
         log = archive.read("updates.bin")
     assert log == update_log(document)
     replayed: Doc[Any] = Doc()
-    position = 0
-    while position < len(log):  # lib0 varint length, then the update
-        length, shift = 0, 0
-        while True:
-            byte = log[position]
-            position += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        replayed.apply_update(log[position : position + length])
-        position += length
+    for update in read_update_log(log):
+        replayed.apply_update(update)
     assert str(replayed.get(CODE, type=Text)).encode() == final.encode()
 
 

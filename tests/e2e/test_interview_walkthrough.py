@@ -21,13 +21,15 @@ import pytest
 from playwright.sync_api import Page, expect
 from pycrdt import Doc, Text
 
+from tests.e2e.frames import record_frames
 from tests.e2e.server import Server
 from tests.e2e.test_browser_run import output, set_code
 from tests.e2e.test_coediting import EDITOR_TEXT, synced
 from tests.e2e.test_playback import PLAYBACK_TEXT
 from tests.e2e.test_room import create_interview, join
-from tests.e2e.test_tests import add_case, case_panel, record_frames, result
+from tests.e2e.test_tests import add_case, case_panel, result
 from tests.e2e.test_toolkit import notes, select_lines
+from tests.test_timeline import read_update_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -36,23 +38,6 @@ NOTE = "NOTE-c41d: reads both numbers in one line"
 HINT = "HINT-9e2b: what if the input has three numbers?"
 AFTER_HINT = "# three numbers: sum(map(int, input().split()))\n"
 SCHEMA = Path(__file__).parents[2] / "docs" / "timeline.schema.json"
-
-
-def update_log(data: bytes) -> list[bytes]:
-    """``updates.bin``: each update as a lib0 varint length, then its bytes."""
-    updates, position = [], 0
-    while position < len(data):
-        length, shift = 0, 0
-        while True:
-            byte = data[position]
-            position += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        updates.append(data[position : position + length])
-        position += length
-    return updates
 
 
 def test_an_interview_with_every_tool_then_its_playback_and_export(
@@ -134,7 +119,7 @@ def test_an_interview_with_every_tool_then_its_playback_and_export(
             host.get_by_role("button", name="Export").click()
         archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
         replayed: Doc = Doc()
-        for update in update_log(archive.read("updates.bin")):
+        for update in read_update_log(archive.read("updates.bin")):
             replayed.apply_update(update)
         if str(replayed.get("code", type=Text)) == final:
             break

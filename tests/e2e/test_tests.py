@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import Page, expect
 
+from tests.e2e.frames import record_frames
 from tests.e2e.server import Server
 from tests.e2e.test_browser_run import output, set_code
 from tests.e2e.test_coediting import EDITOR_TEXT, synced
@@ -44,21 +45,6 @@ def result(page: Page, label: str):
         .get_by_role("list", name="Test case results")
         .get_by_role("listitem", name=label)
     )
-
-
-def record_frames(page: Page) -> list[str]:
-    """Every websocket frame the page receives from its start, as text."""
-    frames: list[str] = []
-
-    def watch(socket: WebSocket) -> None:
-        def received(payload: str | bytes) -> None:
-            text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-            frames.append(text)
-
-        socket.on("framereceived", received)
-
-    page.on("websocket", watch)
-    return frames
 
 
 def test_hidden_and_visible_cases_run_for_everyone_and_hidden_ones_stay_hidden(

@@ -7,10 +7,11 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, WebSocket, expect
+from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from rivendell.models import Interview
+from tests.e2e.frames import record_frames
 from tests.e2e.server import Server
 from tests.e2e.test_browser_run import set_code
 from tests.e2e.test_coediting import EDITOR_TEXT, synced, text_of
@@ -32,22 +33,6 @@ PINNED_LINES = f"""(() => {{
   }}
   return [...lines].sort((a, b) => a - b).map((n) => model.getLineContent(n));
 }})()"""
-
-
-def record_frames(page: Page) -> list[str]:
-    """Every WebSocket frame this page receives, from now on, as text."""
-    frames: list[str] = []
-
-    def watch(ws: WebSocket) -> None:
-        def received(payload: str | bytes) -> None:
-            if isinstance(payload, bytes):
-                payload = payload.decode("utf-8", errors="replace")
-            frames.append(payload)
-
-        ws.on("framereceived", received)
-
-    page.on("websocket", watch)
-    return frames
 
 
 def select_lines(page: Page, first: int, last: int) -> None:

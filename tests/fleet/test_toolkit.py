@@ -8,10 +8,11 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.frames import record_frames
 from tests.e2e.test_browser_run import set_code
 from tests.e2e.test_coediting import EDITOR_TEXT, synced, text_of
 from tests.e2e.test_room import create_interview, join
-from tests.e2e.test_toolkit import notes, record_frames
+from tests.e2e.test_toolkit import notes
 from tests.fleet.conftest import Fleet
 from tests.fleet.test_room import on
 
