@@ -1165,26 +1165,52 @@ def _playback_link() -> rx.Component:
     )
 
 
-def room_toolbar() -> rx.Component:
-    """The room's title and the controls everyone shares."""
-    return rx.hstack(
-        rx.heading(RoomState.title, size="4", as_="h1", class_name="truncate"),
-        rx.spacer(),
-        rx.cond(
-            # Nothing to control once it ended: the room is read-only for good.
-            RoomPageState.is_interviewer & ~RoomState.ended,
-            interviewer_controls(locked=RoomState.locked, run_disabled=RoomState.run_disabled),
+def _interviewer_bar() -> rx.Component:
+    # A row of its own: the interviewer's tools beside the shared ones crowded a laptop's width
+    # until labels wrapped and the title was cut to a few letters.
+    return rx.cond(
+        RoomPageState.is_interviewer,
+        rx.hstack(
+            rx.text("Interviewer", size="1", weight="medium", color_scheme="gray"),
+            rx.cond(
+                # Nothing to control once it ended: the room is read-only for good.
+                ~RoomState.ended,
+                interviewer_controls(locked=RoomState.locked, run_disabled=RoomState.run_disabled),
+            ),
+            rx.spacer(),
+            _export_button(),
+            _playback_link(),
+            role="toolbar",
+            aria_label="Interviewer tools",
+            align="center",
+            spacing="3",
+            width="100%",
+            padding_x="1rem",
+            padding_y="0.375rem",
+            background="var(--gray-a2)",
+            border_bottom="1px solid var(--gray-a5)",
         ),
-        _language_picker(),
-        _copy_link_button(),
-        _export_button(),
-        _playback_link(),
-        align="center",
-        spacing="3",
+    )
+
+
+def room_toolbar() -> rx.Component:
+    """The room's title and the controls everyone shares; under it, the interviewer's tools."""
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(RoomState.title, size="4", as_="h1", class_name="truncate"),
+            rx.spacer(),
+            _language_picker(),
+            _copy_link_button(),
+            align="center",
+            spacing="3",
+            width="100%",
+            padding_x="1rem",
+            padding_y="0.5rem",
+            border_bottom="1px solid var(--gray-a5)",
+        ),
+        _interviewer_bar(),
+        spacing="0",
         width="100%",
-        padding_x="1rem",
-        padding_y="0.5rem",
-        border_bottom="1px solid var(--gray-a5)",
     )
 
 

@@ -341,7 +341,7 @@ def _switch(label: str, checked: rx.Var[bool], on_change: Any) -> rx.Component:
     return rx.el.label(
         rx.hstack(
             rx.switch(checked=checked, on_change=on_change, size="1", aria_label=label),
-            rx.text(label, size="2"),
+            rx.text(label, size="2", white_space="nowrap"),
             align="center",
             spacing="2",
         ),
