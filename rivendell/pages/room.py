@@ -241,9 +241,6 @@ class RoomState(rx.SharedState):
     # The interviewer's controls: candidates' editors read-only, Run refused to candidates.
     locked: bool = False
     run_disabled: bool = False
-    # The server's mirror of the shared document, updated by each save (at most ~0.9 s behind);
-    # backend-only: browsers get the code from the document itself, never through this state.
-    _code: str = ""
 
     def _apply(self, snapshot: RoomSnapshot) -> None:
         # Only what changed is assigned, so an unchanged field is not sent to every browser again.
@@ -251,7 +248,6 @@ class RoomState(rx.SharedState):
             value = getattr(snapshot, name)
             if getattr(self, name) != value:
                 setattr(self, name, value)
-        self._code = snapshot.code
 
     @rx.var
     def monaco_language(self) -> str:
@@ -293,16 +289,14 @@ class RoomState(rx.SharedState):
 
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
     """Event-bus subscriber: bring the room's shared state up to date with the database."""
+    if event.type == EventType.CODE_SAVED:
+        # Saves come at typing speed and change nothing the room's state shows: browsers get
+        # the code from the document, and Run reads it there (``CollabServer.current_text``).
+        return
     token = BaseStateToken(ident=event.interview_id, cls=RoomState)
     if "test_case_id" in event.data and event.type != EventType.EXECUTION_STARTED:
         # A test case's outcome or edit: the room's own view does not show them. (A batch's
         # start still refreshes: it may have cut off a stale run the room shows as running.)
-        return
-    if event.type == EventType.CODE_SAVED and isinstance(code := event.data.get("code"), str):
-        # Saves come at typing speed and change nothing else: no database read, no Markdown
-        # render, and nothing sent to browsers (the mirror is backend-only).
-        async with app.modify_state(token) as root:
-            (await root.get_state(RoomState))._code = code
         return
     # One refresh of a room at a time: snapshots of the same room read concurrently could be
     # applied out of order, an older one (a joiner not online yet) last.
