@@ -1,8 +1,9 @@
 """Live co-editing: the Yjs room server mounted on the Reflex backend at ``/ws/collab/{id}``.
 
 ``create_collab_server`` wires the server to the database (admission by token, seeding,
-saving in group commits), to the room event bus (each save mirrors the code into the room's
-state) and, with a Redis URL, to the other processes serving the same rooms (``relay``).
+saving in group commits, with the edits since the last save as the timeline's update log), to
+the room event bus (each save is announced) and, with a Redis URL, to the other processes
+serving the same rooms (``relay``).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ async def write(documents: Mapping[str, Pending]) -> None:
 
 
 def announce_saved(interview_id: str, code: str) -> None:
-    """Tell the room its code was saved (the room's state mirrors it)."""
+    """Announce that the room's code was saved (in this process only: see ``LOCAL_TYPES``)."""
     bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED, {"code": code}))
 
 

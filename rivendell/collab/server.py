@@ -33,8 +33,9 @@ logger = logging.getLogger(__name__)
 PATH_PREFIX = "/ws/collab/"
 
 # A change is committed at most SAVE_DELAY + the group commit's wait (GroupSaver.min_interval,
-# 0.1 s) + one commit after it is made: under the one second a restart may lose, and the room's
-# code mirror (updated by each save) is as fresh. Each typing room saves about 1.4 times a second.
+# 0.1 s) + one commit after it is made: under the one second a restart may lose, and the stored
+# code another worker's Run falls back to is as fresh. Each typing room saves about 1.4 times a
+# second.
 SAVE_DELAY = 0.7
 
 
