@@ -151,10 +151,11 @@ class _Streams:
             self._route(kind, payload)
 
     def _route(self, kind: int, payload: bytes) -> None:
-        if self.done:
-            if kind == 1:
-                self.trailer += payload[: max(0, _MAX_TRAILER - len(self.trailer))]
+        if self.done and kind == 1:
+            self.trailer += payload[: max(0, _MAX_TRAILER - len(self.trailer))]
             return
+        # (After the marker, stderr is still the program's: Docker forwards the two pipes
+        # independently, so its last stderr can arrive after the marker on stdout.)
         if self.report is None:
             if kind == 2:
                 self.launcher_stderr += payload
