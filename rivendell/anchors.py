@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, Text
+from pycrdt import Doc, Encoder, Text
 
 __all__ = ["MAX_ANCHOR_BYTES", "Anchor", "decode_anchor", "line_of", "make_anchor", "resolve_lines"]
 
@@ -70,15 +70,9 @@ def _read_var_int(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _write_var_uint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    encoder = Encoder()
+    encoder.write_var_uint(value)
+    return encoder.to_bytes()
 
 
 def decode_anchor(data: bytes) -> Anchor:

@@ -18,6 +18,7 @@ import zipfile
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pycrdt import Encoder
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -258,12 +259,9 @@ def update_log(document: TimelineDocument) -> bytes:
         if event.update is None:
             continue
         update = base64.b64decode(event.update)
-        length = len(update)
-        while length > 0x7F:
-            out.append(0x80 | (length & 0x7F))
-            length >>= 7
-        out.append(length)
-        out += update
+        length = Encoder()
+        length.write_var_uint(len(update))
+        out += length.to_bytes() + update
     return bytes(out)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from pycrdt import Doc, Text
+from pycrdt import Decoder, Doc, Text
 from sqlmodel import Session
 
 from rivendell import crud
@@ -57,23 +57,6 @@ def edit(doc: Doc[Any], change: str) -> bytes:
     before = doc.get_state()
     doc.get(CODE, type=Text).__iadd__(change)
     return doc.get_update(before)
-
-
-def read_update_log(data: bytes) -> list[bytes]:
-    """``updates.bin`` read as docs/timeline.md says: a lib0 varint length, then the update."""
-    updates, position = [], 0
-    while position < len(data):
-        length, shift = 0, 0
-        while True:
-            byte = data[position]
-            position += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        updates.append(data[position : position + length])
-        position += length
-    return updates
 
 
 def replay(events: list[TimelineEntry]) -> str:
@@ -169,7 +152,7 @@ async def test_the_archive_holds_the_timeline_code_problem_runs_and_update_log(
         log = archive.read("updates.bin")
     assert log == update_log(document)
     replayed: Doc[Any] = Doc()
-    for update in read_update_log(log):
+    for update in Decoder(log).read_messages():  # lib0's readVarUint8Array, in a loop
         replayed.apply_update(update)
     assert str(replayed.get(CODE, type=Text)).encode() == final.encode()
 

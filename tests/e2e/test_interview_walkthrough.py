@@ -19,7 +19,7 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 from playwright.sync_api import Page, expect
-from pycrdt import Doc, Text
+from pycrdt import Decoder, Doc, Text
 
 from tests.e2e.frames import record_frames
 from tests.e2e.server import Server
@@ -29,7 +29,6 @@ from tests.e2e.test_playback import PLAYBACK_TEXT
 from tests.e2e.test_room import create_interview, join
 from tests.e2e.test_tests import add_case, case_panel, result
 from tests.e2e.test_toolkit import notes, select_lines
-from tests.test_timeline import read_update_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -119,7 +118,7 @@ def test_an_interview_with_every_tool_then_its_playback_and_export(
             host.get_by_role("button", name="Export").click()
         archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
         replayed: Doc = Doc()
-        for update in read_update_log(archive.read("updates.bin")):
+        for update in Decoder(archive.read("updates.bin")).read_messages():
             replayed.apply_update(update)
         if str(replayed.get("code", type=Text)) == final:
             break
