@@ -55,6 +55,7 @@ from reflex.plugins import Plugin
 from reflex.vars.base import Var
 
 from rivendell.components.editor import _publish_glue as _publish_editor_glue
+from rivendell.components.editor import publish_side_by_side
 
 __all__ = [
     "PYODIDE_URL_PATH",
@@ -98,11 +99,7 @@ _GLUE_FILES = (
 def _publish_glue() -> None:
     # At first use, not import: rxconfig.py imports this module for PyodidePlugin while the
     # config that rx.asset reads is still loading.
-    for name in _GLUE_FILES:
-        published = rx.asset(name, shared=True).importable_path
-        if published != f"{_GLUE_DIR}/{name}":
-            msg = f"{name} published at {published}, expected {_GLUE_DIR}/{name}"
-            raise RuntimeError(msg)
+    publish_side_by_side(_GLUE_DIR, _GLUE_FILES)
     # The engine reads the room's code through collab.jsx, which the editor publishes.
     _publish_editor_glue()
 

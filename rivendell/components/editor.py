@@ -43,15 +43,21 @@ _GLUE_IMPORT = f"{_GLUE_DIR}/editor.jsx"
 _GLUE_FILES = ("editor.jsx", "collab.jsx")
 
 
+def publish_side_by_side(glue_dir: str, names: tuple[str, ...]) -> None:
+    """Publish the calling module's JS files (``rx.asset(shared=True)``) into ``glue_dir``,
+    where they import each other by relative path; fails loudly if Reflex puts them elsewhere."""
+    for name in names:
+        published = rx.asset(name, shared=True, _stack_level=2).importable_path
+        if published != f"{glue_dir}/{name}":
+            msg = f"{name} published at {published}, expected {glue_dir}/{name}"
+            raise RuntimeError(msg)
+
+
 @functools.cache
 def _publish_glue() -> None:
     # Lazily, not at import: rxconfig.py imports this module for MonacoVitePlugin,
     # and rx.asset reads the config that is still loading at that moment.
-    for name in _GLUE_FILES:
-        published = rx.asset(name, shared=True).importable_path
-        if published != f"{_GLUE_DIR}/{name}":
-            msg = f"{name} published at {published}, expected {_GLUE_DIR}/{name}"
-            raise RuntimeError(msg)
+    publish_side_by_side(_GLUE_DIR, _GLUE_FILES)
 
 
 class PasteInfo(TypedDict):

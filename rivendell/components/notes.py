@@ -16,7 +16,7 @@ from typing import Any, Self
 import reflex as rx
 from reflex.vars.base import Var
 
-from rivendell.components.editor import COLLAB_DEPENDENCIES
+from rivendell.components.editor import COLLAB_DEPENDENCIES, publish_side_by_side
 
 __all__ = ["SELECTION_PIN_SCRIPT", "note_lines", "pinned_notes"]
 
@@ -32,10 +32,7 @@ SELECTION_PIN_SCRIPT = "window.__rivendellNotes?.selectionPin() ?? {}"
 
 @functools.cache
 def _publish_glue() -> None:
-    published = rx.asset("notes.jsx", shared=True).importable_path
-    if published != _GLUE_IMPORT:
-        msg = f"notes.jsx published at {published}, expected {_GLUE_IMPORT}"
-        raise RuntimeError(msg)
+    publish_side_by_side(_GLUE_DIR, ("notes.jsx",))
 
 
 class _NotesGlue(rx.NoSSRComponent):

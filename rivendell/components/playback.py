@@ -29,7 +29,7 @@ from typing import Any, Self
 import reflex as rx
 from reflex.vars.base import Var
 
-from rivendell.components.editor import COLLAB_DEPENDENCIES, MONACO_VERSION
+from rivendell.components.editor import COLLAB_DEPENDENCIES, MONACO_VERSION, publish_side_by_side
 from rivendell.components.editor import _publish_glue as _publish_editor_glue
 
 __all__ = ["Playback", "playback"]
@@ -43,11 +43,7 @@ _GLUE_FILES = ("playback.jsx", "playback_engine.mjs")
 @functools.cache
 def _publish_glue() -> None:
     # At first use, like the editor's: rx.asset reads the config, which may still be loading.
-    for name in _GLUE_FILES:
-        published = rx.asset(name, shared=True).importable_path
-        if published != f"{_GLUE_DIR}/{name}":
-            msg = f"{name} published at {published}, expected {_GLUE_DIR}/{name}"
-            raise RuntimeError(msg)
+    publish_side_by_side(_GLUE_DIR, _GLUE_FILES)
     # playback.jsx shows the code in editor.jsx's CodeEditor.
     _publish_editor_glue()
 
