@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy
 from sqlalchemy import delete, insert, or_, update
@@ -865,11 +865,17 @@ def list_test_cases(*, db: Session, interview_id: str) -> list[TestCase]:
     return list(db.exec(statement))
 
 
-def _case_of(*, db: Session, interview_id: str, case_id: int) -> TestCase:
-    case = db.get(TestCase, case_id)
-    if case is None or case.interview_id != interview_id:
-        raise NotFound("test case not found")
-    return case
+_Owned = TypeVar("_Owned", TestCase, Note)
+
+
+def _row_of(
+    *, db: Session, table: type[_Owned], interview_id: str, row_id: int, what: str
+) -> _Owned:
+    """The interview's row ``row_id`` of ``table``; another interview's is as unknown."""
+    row = db.get(table, row_id)
+    if row is None or row.interview_id != interview_id:
+        raise NotFound(f"{what} not found")
+    return row
 
 
 def create_test_case(
@@ -909,7 +915,9 @@ def update_test_case(
     interview, _ = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit test cases"
     )
-    case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
+    case = _row_of(
+        db=db, table=TestCase, interview_id=interview_id, row_id=case_id, what="test case"
+    )
     case.name, case.stdin = data.name, data.stdin
     case.expected_stdout, case.hidden = data.expected_stdout, data.hidden
     db.add(case)
@@ -929,7 +937,9 @@ def delete_test_case(
     interview, _ = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit test cases"
     )
-    case = _case_of(db=db, interview_id=interview_id, case_id=case_id)
+    case = _row_of(
+        db=db, table=TestCase, interview_id=interview_id, row_id=case_id, what="test case"
+    )
     if running_tests(db=db, interview_id=interview_id):
         raise Busy("The tests are running: delete the case once they have finished.")
     db.execute(delete(Run).where(col(Run.test_case_id) == case_id))
@@ -1194,14 +1204,7 @@ def get_note(*, db: Session, interview_id: str, token: str, ttl: timedelta, note
     _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=False, what="read notes"
     )
-    return _note_of(db, interview_id, note_id)
-
-
-def _note_of(db: Session, interview_id: str, note_id: int) -> Note:
-    note = db.get(Note, note_id)
-    if note is None or note.interview_id != interview_id:
-        raise NotFound("note not found")
-    return note
+    return _row_of(db=db, table=Note, interview_id=interview_id, row_id=note_id, what="note")
 
 
 def create_note(
@@ -1246,7 +1249,7 @@ def update_note(
     interview, editor = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="edit notes"
     )
-    note = _note_of(db, interview_id, note_id)
+    note = _row_of(db=db, table=Note, interview_id=interview_id, row_id=note_id, what="note")
     sent = data.model_fields_set
     if "markdown" in sent and data.markdown is not None:
         note.markdown = _clean_markdown(data.markdown, note.kind)
@@ -1275,7 +1278,7 @@ def delete_note(
     interview, editor = _interviewer_seat(
         db=db, interview_id=interview_id, token=token, ttl=ttl, live=True, what="delete notes"
     )
-    note = _note_of(db, interview_id, note_id)
+    note = _row_of(db=db, table=Note, interview_id=interview_id, row_id=note_id, what="note")
     _record(db, interview_id, _timeline_kind(note), editor.id, note_record(note, deleted=True))
     db.delete(note)
     _touch(db=db, interview=interview)
