@@ -31,7 +31,6 @@ from redis.backoff import NoBackoff
 from redis.connection import parse_url
 
 __all__ = [
-    "LOCAL_TYPES",
     "EventBus",
     "EventType",
     "RedisRelay",
@@ -50,7 +49,6 @@ class EventType(StrEnum):
     USER_LEFT = "user_left"
     PROBLEM_UPDATED = "problem_updated"
     LANGUAGE_CHANGED = "language_changed"
-    CODE_SAVED = "code_saved"
     EXECUTION_STARTED = "execution_started"
     EXECUTION_COMPLETED = "execution_completed"
     # The test cases were added, changed or removed (data: no case's content, which may be hidden).
@@ -63,12 +61,6 @@ class EventType(StrEnum):
     # the API stream never relays it); CONTROLS_CHANGED the room's {locked, run_disabled}.
     NOTES_CHANGED = "notes_changed"
     CONTROLS_CHANGED = "controls_changed"
-
-
-LOCAL_TYPES = frozenset({EventType.CODE_SAVED})
-"""Events that never leave their process: saves come at typing speed (about 1.4 a second per
-typing room) and carry the whole code, and no other process needs them: the room's state does
-not show the code, and the API stream does not relay them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +99,7 @@ class EventBus:
     def publish(self, event: RoomEvent) -> None:
         """Announce ``event`` here and to the fleet; returns at once (call it from the loop)."""
         self._fan_out(event, remote=False)
-        if self._forward is not None and event.type not in LOCAL_TYPES:
+        if self._forward is not None:
             self._forward(event)
 
     def deliver_remote(self, event: RoomEvent) -> None:
@@ -115,7 +107,7 @@ class EventBus:
         self._fan_out(event, remote=True)
 
     def connect(self, forward: Callable[[RoomEvent], None] | None) -> None:
-        """Send every later published event (but ``LOCAL_TYPES``) to ``forward`` too; None stops."""
+        """Send every later published event to ``forward`` too; None stops."""
         self._forward = forward
 
     async def drain(self) -> None:

@@ -14,8 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 import redis.asyncio as aioredis
 
-from rivendell.api.stream import STREAMED
-from rivendell.events import LOCAL_TYPES, EventBus, EventType, RedisRelay, RoomEvent, channel_for
+from rivendell.events import EventBus, EventType, RedisRelay, RoomEvent, channel_for
 from tests.conftest import OwnRedis, fresh_redis_database
 
 REDIS_DB = 13
@@ -117,10 +116,6 @@ def test_the_channel_is_named_after_the_logical_database() -> None:
     assert channel_for("redis://redis.internal") == "rivendell:0:events"
 
 
-def test_what_the_api_streams_crosses_between_processes() -> None:
-    assert STREAMED.isdisjoint(LOCAL_TYPES)
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     with fresh_redis_database(REDIS_DB) as url:
@@ -170,16 +165,6 @@ async def test_an_event_reaches_every_process_once(redis_url: str) -> None:
         assert a.heard == a.heard_local_only == [event]
         assert b.heard_local_only == c.heard_local_only == []
         assert len(b.heard) == 1
-
-
-async def test_code_saves_stay_in_their_process(redis_url: str) -> None:
-    async with process(redis_url) as a, process(redis_url) as b:
-        a.bus.publish(RoomEvent("room", EventType.CODE_SAVED, {"code": "x = 1"}))
-        a.bus.publish(RoomEvent("room", EventType.LANGUAGE_CHANGED, {"language": "go"}))
-        await until(lambda: len(b.heard) == 1)
-        assert [e.type for e in b.heard] == [EventType.LANGUAGE_CHANGED]
-        saved, changed = EventType.CODE_SAVED, EventType.LANGUAGE_CHANGED
-        assert [e.type for e in a.heard_local_only] == [saved, changed]
 
 
 async def test_events_arrive_in_the_order_they_were_published(redis_url: str) -> None:

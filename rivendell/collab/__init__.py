@@ -1,15 +1,14 @@
 """Live co-editing: the Yjs room server mounted on the Reflex backend at ``/ws/collab/{id}``.
 
 ``create_collab_server`` wires the server to the database (admission by token, seeding,
-saving in group commits, with the edits since the last save as the timeline's update log), to
-the room event bus (each save is announced) and, with a Redis URL, to the other processes
-serving the same rooms (``relay``).
+saving in group commits by a writer process of its own, with the edits since the last save as
+the timeline's update log) and, with a Redis URL, to the other processes serving the same rooms
+(``relay``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
 
@@ -17,10 +16,10 @@ from rivendell import crud
 from rivendell.collab.channel import Limits
 from rivendell.collab.relay import Relay
 from rivendell.collab.room import CODE, CollabRoom, new_document
-from rivendell.collab.saver import GroupSaver, Pending
+from rivendell.collab.saver import GroupSaver
 from rivendell.collab.server import PATH_PREFIX, Admission, CollabServer, Refused
+from rivendell.collab.writer import DocumentWriter
 from rivendell.db import DatabaseUnavailable, session
-from rivendell.events import EventType, RoomEvent, bus
 from rivendell.models import MAX_CODE_CHARS, Interview, Role
 from rivendell.settings import get_settings
 
@@ -88,25 +87,6 @@ async def load(interview_id: str) -> tuple[bytes | None, str]:
     return await asyncio.to_thread(_load_sync, interview_id)
 
 
-def _write_sync(documents: Mapping[str, Pending]) -> None:
-    with session() as db:
-        crud.save_documents(
-            db=db,
-            documents={i: (pending.state, pending.code) for i, pending in documents.items()},
-            edits={i: pending.edits for i, pending in documents.items() if pending.edits},
-        )
-
-
-async def write(documents: Mapping[str, Pending]) -> None:
-    """Store a batch of documents in one transaction, off the event loop."""
-    await asyncio.to_thread(_write_sync, documents)
-
-
-def announce_saved(interview_id: str, code: str) -> None:
-    """Announce that the room's code was saved (in this process only: see ``LOCAL_TYPES``)."""
-    bus.publish(RoomEvent(interview_id, EventType.CODE_SAVED, {"code": code}))
-
-
 @cache
 def get_collab_server() -> CollabServer:
     """This process's collaboration server (started by the app's lifespan)."""
@@ -114,8 +94,9 @@ def get_collab_server() -> CollabServer:
 
 
 def create_collab_server() -> CollabServer:
-    """The process's collaboration server, bound to the database and the event bus."""
-    saver = GroupSaver(write, announce_saved)
+    """The process's collaboration server, bound to the database (and the fleet's relay)."""
+    writer = DocumentWriter()
+    saver = GroupSaver(writer.write)
     redis_url = get_settings().redis_url
     return CollabServer(
         admit=admit,
@@ -123,4 +104,5 @@ def create_collab_server() -> CollabServer:
         save=saver.save,
         max_document_bytes=MAX_DOCUMENT_BYTES,
         relay=Relay(redis_url) if redis_url else None,
+        writer=writer,
     )

@@ -37,11 +37,8 @@ WriteBatch = Callable[[Mapping[str, Pending]], Awaitable[None]]
 class GroupSaver:
     """Collects saves and writes them in batches, one batch at a time."""
 
-    def __init__(
-        self, write: WriteBatch, saved: Callable[[str, str], None], min_interval: float = 0.1
-    ) -> None:
+    def __init__(self, write: WriteBatch, min_interval: float = 0.1) -> None:
         self._write = write
-        self._saved = saved
         self.min_interval = min_interval
         self._pending: dict[str, Pending] = {}
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
@@ -81,9 +78,8 @@ class GroupSaver:
                 for futures in waiters.values():
                     _settle(futures, error)
             else:
-                for interview_id, pending in batch.items():
+                for interview_id in batch:
                     _settle(waiters.get(interview_id, []), None)
-                    self._saved(interview_id, pending.code)
             # A commit costs about the same for one room as for fifty: let the next batch fill.
             await asyncio.sleep(max(0.0, started + self.min_interval - loop.time()))
 

@@ -79,9 +79,13 @@ class CollabServer:
         save_delay: float = SAVE_DELAY,
         idle_seconds: float = 30.0,
         relay: Relay | None = None,
+        writer: contextlib.AbstractAsyncContextManager[Any] | None = None,
     ) -> None:
         self._admit = admit
         self.relay = relay
+        # What ``save`` stores through (rivendell.collab.writer): running before the first room
+        # opens, stopped after the last one saved.
+        self._writer = writer
         self._load = load
         self._save = save
         self.limits = limits or Limits()
@@ -97,8 +101,10 @@ class CollabServer:
 
     async def __aenter__(self) -> CollabServer:
         stack = contextlib.AsyncExitStack()
+        if self._writer is not None:
+            await stack.enter_async_context(self._writer)
         if self.relay is not None:
-            # Entered first, left last: the rooms' final saves and updates still go out.
+            # Entered before the rooms start, left after them: their final updates still go out.
             await stack.enter_async_context(self.relay)
         self._task_group = await stack.enter_async_context(create_task_group())
         self._exit_stack = stack

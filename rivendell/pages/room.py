@@ -289,10 +289,6 @@ class RoomState(rx.SharedState):
 
 async def refresh_room(app: rx.App, event: RoomEvent) -> None:
     """Event-bus subscriber: bring the room's shared state up to date with the database."""
-    if event.type == EventType.CODE_SAVED:
-        # Saves come at typing speed and change nothing the room's state shows: browsers get
-        # the code from the document, and Run reads it there (``CollabServer.current_text``).
-        return
     token = BaseStateToken(ident=event.interview_id, cls=RoomState)
     if "test_case_id" in event.data and event.type != EventType.EXECUTION_STARTED:
         # A test case's outcome or edit: the room's own view does not show them. (A batch's

@@ -26,14 +26,12 @@ class Recorder:
             await self.release.wait()
             if self.fail_first:
                 raise OSError("disk full")
-
-    def announce(self, interview_id: str, code: str) -> None:
-        self.saved.append((interview_id, code))
+        self.saved.extend((interview_id, pending.code) for interview_id, pending in batch.items())
 
 
 async def test_saves_during_a_write_share_the_next_batch_and_the_newest_wins() -> None:
     recorder = Recorder()
-    saver = GroupSaver(recorder.write, recorder.announce)
+    saver = GroupSaver(recorder.write)
     first = asyncio.create_task(saver.save("a", b"1", "a1"))
     await asyncio.sleep(0)
     later = [
@@ -54,7 +52,7 @@ async def test_saves_during_a_write_share_the_next_batch_and_the_newest_wins() -
 
 async def test_a_failed_batch_fails_its_waiters_and_the_next_batch_still_runs() -> None:
     recorder = Recorder(fail_first=True)
-    saver = GroupSaver(recorder.write, recorder.announce)
+    saver = GroupSaver(recorder.write)
     doomed = asyncio.create_task(saver.save("a", b"1", "a1"))
     await asyncio.sleep(0)
     after = asyncio.create_task(saver.save("b", b"1", "b1"))
@@ -68,7 +66,7 @@ async def test_a_failed_batch_fails_its_waiters_and_the_next_batch_still_runs() 
 
 async def test_a_cancelled_waiter_does_not_cancel_the_batch() -> None:
     recorder = Recorder()
-    saver = GroupSaver(recorder.write, recorder.announce)
+    saver = GroupSaver(recorder.write)
     impatient = asyncio.create_task(saver.save("a", b"1", "a1"))
     await asyncio.sleep(0)
     impatient.cancel()
@@ -81,7 +79,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_batch() -> None:
 
 async def test_a_newer_save_replaces_the_state_and_keeps_every_edit() -> None:
     recorder = Recorder()
-    saver = GroupSaver(recorder.write, recorder.announce)
+    saver = GroupSaver(recorder.write)
     first = asyncio.create_task(saver.save("a", b"1", "a1", [Edit(1, b"x")]))
     await asyncio.sleep(0)
     second = asyncio.create_task(saver.save("b", b"1", "b1", [Edit(2, b"y")]))
