@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any, Literal
 
+import anyio
 from pycrdt import (
     Channel,
     Decoder,
@@ -110,7 +111,6 @@ class CollabRoom(YRoom):
         # What local clients changed since the last save, with who and when: the update log.
         self._edits: list[Edit] = []
         self.on_message_error = self._message_error
-        self._doc_subscription = doc.observe(self._changed)
 
     @property
     def text_value(self) -> str:
@@ -179,6 +179,13 @@ class CollabRoom(YRoom):
         finally:
             self._drop_cursors(channel)
 
+    async def _watch_ready(self) -> None:
+        # Replaces the library's observer, which encodes each change for the broadcast: one
+        # observer encodes it once for the broadcast, the relay, the size cap and the save.
+        await self.ready_event.wait()
+        self._subscription = self.ydoc.observe(self._changed)
+        self.ydoc_observed.set()
+
     async def _broadcast_updates(self) -> None:
         # Replaces the library's loop, which starts one task per client per update to send it:
         # a ClientChannel queues without waiting, so handing it the message directly does the
@@ -245,9 +252,16 @@ class CollabRoom(YRoom):
         self.awareness.set_local_state_field("rivendell", {"degraded": degraded})
 
     def _changed(self, event: TransactionEvent) -> None:
-        self._size += len(event.update)
+        update = event.update
+        try:
+            self._update_send_stream.send_nowait(update)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass  # a stopped room broadcasts nothing more
+        except anyio.WouldBlock:
+            logger.error("collab %s: broadcast queue full, an update not sent", self.interview_id)
+        self._size += len(update)
         if self.publish is not None and not self._applying_remote:
-            self.publish(self.interview_id, Kind.UPDATE, event.update)
+            self.publish(self.interview_id, Kind.UPDATE, update)
         if self._save_task is None or self._save_task.done():
             self._save_task = asyncio.get_running_loop().create_task(self._save_soon())
 
