@@ -1,6 +1,6 @@
 """Live co-editing under load: Rivendell's collaboration server next to a bare pycrdt-websocket one.
 
-Run: ``.venv/bin/python -m bench.collab`` (8 minutes on a quiet machine, up to 30 with reruns)
+Run: ``.venv/bin/python -m bench.collab`` (12 minutes on a quiet machine, up to 35 with reruns)
 or ``--quick`` (a smoke run, under a minute). ``--py-spy PATH`` adds a profile of each server.
 It builds and starts the production app on a free port with a throwaway SQLite database (as
 ``make run``), starts ``bench/bare_server.py`` (the library's stock server under Granian, like the
@@ -13,7 +13,8 @@ Workloads (one typist per room inserting one letter 10 times a second; the other
 - 1 room x 2 clients, 1 room x 50 clients;
 - N rooms x 3 clients for N in the ladder (25, 50, 100, 200, 400, 800). A server's ladder stops
   at the first step whose client-to-client p99 passes 100 ms or that loses clients or edits,
-  except that the 200-room step (the target's) always runs;
+  except that the 200-room step (the target's) always runs, ``--target-trials`` times (5) for
+  each server, interleaved, on fresh rooms each time;
 - 20 clients opening the same fresh room at the same instant, 10 times: how many are synced
   within 2 s (and within 10 s, to tell late from never).
 
@@ -54,6 +55,7 @@ import platform
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -661,12 +663,16 @@ class ServerUnderTest(Watched):
 
     def thread_cpu_seconds(self) -> dict[str, float]:
         """CPU seconds of the worker's threads: its event loop (the main thread), Granian's
-        I/O threads (Rust, named ``tokio-*``) and the rest (Python worker threads)."""
-        seconds = {"event_loop": 0.0, "granian_io": 0.0, "other_threads": 0.0}
+        I/O threads (Rust, named ``tokio-*``) and the rest (Python worker threads); and of
+        Rivendell's document writer (a process of the worker's)."""
+        seconds = {"event_loop": 0.0, "granian_io": 0.0, "other_threads": 0.0, "writer": 0.0}
         for pid in self.pids():
             if pid == self.process.pid:
                 continue
             with contextlib.suppress(OSError):
+                if b"rivendell.collab.writer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    seconds["writer"] += _cpu_seconds(pid)
+                    continue
                 for tid in os.listdir(f"/proc/{pid}/task"):
                     task = f"{pid}/task/{tid}"
                     with contextlib.suppress(OSError):
@@ -1301,21 +1307,39 @@ def servers(
 
 
 def verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """The target at 200 rooms: Rivendell's p99 < 30 ms and within 1.5x of the bare server's."""
-    at = {s["server"]: s for s in steps if s["workload"] == f"{TARGET_ROOMS} rooms x 3"}
-    if len(at) < 2:
+    """The target at 200 rooms: Rivendell's p99 < 30 ms and within 1.5x of the bare server's.
+
+    On a shared VM one step's p99 is set by its worst few stalls, whichever server runs: the
+    same server's p99 varied 5-fold between consecutive runs. So each server runs the step
+    ``--target-trials`` times, interleaved, and the target is read on the medians of their p99s;
+    every trial's pair is listed too.
+    """
+    label = f"{TARGET_ROOMS} rooms x 3"
+    p99s: dict[str, dict[int, float]] = {}
+    for step in steps:
+        if step["workload"] == label:
+            p99 = step["client_to_client_ms"].get("p99", float("inf"))
+            p99s.setdefault(step["server"], {})[step.get("trial", 0)] = p99
+    if len(p99s) < 2:
         return {"measured": False}
-    ours = at["rivendell"]["client_to_client_ms"].get("p99", float("inf"))
-    theirs = at["bare"]["client_to_client_ms"].get("p99", float("inf"))
+    ours = statistics.median(p99s["rivendell"].values())
+    theirs = statistics.median(p99s["bare"].values())
     ratio = ours / theirs if theirs else float("inf")
+    pairs = [
+        {"trial": trial, "rivendell_p99_ms": p99, "bare_p99_ms": p99s["bare"][trial]}
+        for trial, p99 in sorted(p99s["rivendell"].items())
+        if trial in p99s["bare"]
+    ]
     return {
         "measured": True,
+        "trials": len(pairs),
         "rivendell_p99_ms": ours,
         "bare_p99_ms": theirs,
         "ratio": round(ratio, 2),
         "p99_under_30ms": ours < TARGET_P99_MS,
         "within_1_5x": ratio <= TARGET_RATIO,
         "met": ours < TARGET_P99_MS and ratio <= TARGET_RATIO,
+        "pairs": pairs,
     }
 
 
@@ -1420,6 +1444,12 @@ def main() -> None:
     )
     step_options(parser, budget=2700)
     parser.add_argument("--arrival-trials", type=int, default=10)
+    parser.add_argument(
+        "--target-trials",
+        type=int,
+        default=5,
+        help=f"times each server runs the {TARGET_ROOMS}-room step, interleaved",
+    )
     parser.add_argument("--ladder-only", action="store_true", help="skip the one-room workloads")
     parser.add_argument("--no-pin", action="store_true", help="do not pin servers to CPU 0")
     parser.add_argument("--py-spy", help="path to py-spy: also profile each server (extra step)")
@@ -1429,6 +1459,7 @@ def main() -> None:
     plan = make_plan(args, 1 if pin else None)
     if args.quick:
         ladder, big_room, args.arrival_trials, args.budget = [20], 10, 1, 45
+        args.target_trials = 1
     else:
         ladder, big_room = [int(n) for n in args.ladder.split(",")], 50
     log = RunLog(args.budget)
@@ -1451,11 +1482,18 @@ def main() -> None:
             if pin:
                 os.sched_setaffinity(0, {1})
             for label, count, clients in workloads:
-                rooms = create_rooms(count, clients)
-                for server in (ours, bare):
-                    if log.should_run(server.name, label, count):
-                        step = repeated_step(server, label, rooms, plan, (ours, bare), log.began)
-                        log.record(server, step)
+                trials = args.target_trials if count == TARGET_ROOMS else 1
+                for trial in range(trials):
+                    # Fresh rooms, and the servers' order swapped each trial: a drift of the
+                    # machine's speed during the run favours neither.
+                    rooms = create_rooms(count, clients)
+                    for server in (ours, bare) if trial % 2 == 0 else (bare, ours):
+                        if log.should_run(server.name, label, count):
+                            step = repeated_step(
+                                server, label, rooms, plan, (ours, bare), log.began
+                            )
+                            step["trial"] = trial
+                            log.record(server, step)
             alive = [server for server in (ours, bare) if server.name not in log.dead]
             for server in alive if args.py_spy else []:
                 wait_quiet((ours, bare), plan.quiet_most)
