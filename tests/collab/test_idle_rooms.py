@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 from rivendell.collab.server import Admission, CollabServer, Refused
-from rivendell.models import Edit
+from tests.collab.test_room import noop_save
 
 ROOMS = 40
 IDLE = 0.4
@@ -20,12 +19,8 @@ async def load(_interview_id: str) -> tuple[bytes | None, str]:
     return None, "print('hello')\n"
 
 
-async def save(_id: str, _state: bytes, _text: str, _edits: Sequence[Edit]) -> None:
-    pass
-
-
 async def test_rooms_left_together_close_spread_over_half_their_idle_time_again() -> None:
-    async with CollabServer(admit=refuse, load=load, save=save, idle_seconds=IDLE) as server:
+    async with CollabServer(admit=refuse, load=load, save=noop_save, idle_seconds=IDLE) as server:
         ids = [f"room-{i}" for i in range(ROOMS)]
         rooms = [await server.get_room(interview_id) for interview_id in ids]
         loop = asyncio.get_running_loop()
