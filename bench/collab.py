@@ -1310,7 +1310,7 @@ def verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
     """The target at 200 rooms: Rivendell's p99 < 30 ms and within 1.5x of the bare server's.
 
     On a shared VM one step's p99 is set by its worst few stalls, whichever server runs: the
-    same server's p99 varied 5-fold between consecutive runs. So each server runs the step
+    same server's p99 varied over 50-fold between consecutive runs. So each server runs the step
     ``--target-trials`` times, interleaved, and the target is read on the medians of their p99s;
     every trial's pair is listed too.
     """
