@@ -14,7 +14,8 @@ Workloads (one typist per room inserting one letter 10 times a second; the other
 - N rooms x 3 clients for N in the ladder (25, 50, 100, 200, 400, 800). A server's ladder stops
   at the first step whose client-to-client p99 passes 100 ms or that loses clients or edits,
   except that the 200-room step (the target's) always runs, ``--target-trials`` times (5) for
-  each server, interleaved, on fresh rooms each time;
+  each server, interleaved, on fresh rooms each time (the target is read on the p99 of all of a
+  server's trials together: see ``verdict``);
 - 20 clients opening the same fresh room at the same instant, 10 times: how many are synced
   within 2 s (and within 10 s, to tell late from never).
 
@@ -79,6 +80,7 @@ P99_LIMIT_MS = 100.0  # where a ladder step counts as saturated
 TARGET_ROOMS = 200  # the step the target is about: run even past a server's saturation
 TARGET_P99_MS = 30.0
 TARGET_RATIO = 1.5
+TARGET_LABEL = f"{TARGET_ROOMS} rooms x 3"
 GENERATOR_GC_THRESHOLDS = (7000, 10, 100)  # see _generate
 DISTURBED_PCT = 20.0  # other programs' CPU (% of a core) above which a step is run again
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -1077,6 +1079,8 @@ def run_step(
             "server_alive": server.alive(),
         }
     )
+    # Every keystroke's latency, for the target's pooled p99 (``RunLog.record`` takes it out).
+    result["_client_to_client_s"] = c2c
     p99 = result["client_to_client_ms"].get("p99", float("inf"))
     # What else ran on the machine while typing (other programs: this VM is shared).
     result["machine_busy_pct"] = machine
@@ -1306,25 +1310,29 @@ def servers(
         print(f"servers stopped: {stopped}", file=sys.stderr, flush=True)
 
 
-def verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
+def verdict(steps: list[dict[str, Any]], samples: dict[str, array[float]]) -> dict[str, Any]:
     """The target at 200 rooms: Rivendell's p99 < 30 ms and within 1.5x of the bare server's.
 
-    On a shared VM one step's p99 is set by its worst few stalls, whichever server runs: the
-    same server's p99 varied over 50-fold between consecutive runs. So each server runs the step
-    ``--target-trials`` times, interleaved, and the target is read on the medians of their p99s;
-    every trial's pair is listed too.
+    Each server runs the step ``--target-trials`` times, interleaved, and the target is read on
+    the p99 of every keystroke of all its trials together (``samples``): the p99 a user of that
+    server meets over the whole run. One 20-second trial is too short for it. What sets a
+    server's p99 are its rare long stalls (the bare server's full garbage collections, 50-150 ms
+    each, came 0.9-16 s apart), so one trial's p99 depends on how many
+    of them fell inside it: the same server's varied over 50-fold between consecutive runs. The
+    medians of the trials' p99s, and every trial's pair, are listed too.
     """
-    label = f"{TARGET_ROOMS} rooms x 3"
     p99s: dict[str, dict[int, float]] = {}
     for step in steps:
-        if step["workload"] == label:
+        if step["workload"] == TARGET_LABEL:
             p99 = step["client_to_client_ms"].get("p99", float("inf"))
             p99s.setdefault(step["server"], {})[step.get("trial", 0)] = p99
-    if len(p99s) < 2:
+    if len(p99s) < 2 or not all(samples.get(name) for name in ("rivendell", "bare")):
         return {"measured": False}
-    ours = statistics.median(p99s["rivendell"].values())
-    theirs = statistics.median(p99s["bare"].values())
+    pooled = {name: summary(samples[name]) for name in ("rivendell", "bare")}
+    ours, theirs = pooled["rivendell"]["p99"], pooled["bare"]["p99"]
     ratio = ours / theirs if theirs else float("inf")
+    medians = {name: statistics.median(p99s[name].values()) for name in ("rivendell", "bare")}
+    median_ratio = medians["rivendell"] / medians["bare"] if medians["bare"] else float("inf")
     pairs = [
         {"trial": trial, "rivendell_p99_ms": p99, "bare_p99_ms": p99s["bare"][trial]}
         for trial, p99 in sorted(p99s["rivendell"].items())
@@ -1339,6 +1347,12 @@ def verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_under_30ms": ours < TARGET_P99_MS,
         "within_1_5x": ratio <= TARGET_RATIO,
         "met": ours < TARGET_P99_MS and ratio <= TARGET_RATIO,
+        "all_trials_ms": pooled,
+        "median_of_trial_p99s_ms": {
+            **medians,
+            "ratio": round(median_ratio, 2),
+            "met": medians["rivendell"] < TARGET_P99_MS and median_ratio <= TARGET_RATIO,
+        },
         "pairs": pairs,
     }
 
@@ -1367,6 +1381,8 @@ class RunLog:
     dead: set[str] = field(default_factory=set)
     stopped: dict[str, str] = field(default_factory=dict)
     interrupted: str | None = None
+    # The target step's client-to-client latencies (s), every trial's, by server.
+    target_samples: dict[str, array[float]] = field(default_factory=dict)
 
     def should_run(self, name: str, label: str, rooms: int) -> bool:
         """Whether to run a step: not on a dead server, nor past the time budget, nor past a
@@ -1387,6 +1403,13 @@ class RunLog:
     def record(self, server: Watched, step: dict[str, Any]) -> None:
         """Keep a ``repeated_step``; a saturated ladder step ends the server's ladder."""
         self.discarded += step.pop("discarded")
+        samples = step.pop("_client_to_client_s", array("d"))
+        if step["workload"] == TARGET_LABEL:
+            pooled = self.target_samples.setdefault(server.name, array("d"))
+            pooled.extend(samples)
+            # An update that never arrived, or a step that failed, is later than any that did.
+            never = step.get("deliveries_missing", 0) + (1 if "failed" in step else 0)
+            pooled.extend([float("inf")] * never)
         self.steps.append(step)
         if step["rooms"] > 1 and step["saturated"]:
             self.saturated.add(server.name)
@@ -1522,7 +1545,7 @@ def main() -> None:
         "(1 worker, ASGI), exception_logger",
         "plan": plan.__dict__,
     }
-    tail = {"arrivals": arrival_results, "target_200_rooms": verdict(log.steps)}
+    tail = {"arrivals": arrival_results, "target_200_rooms": verdict(log.steps, log.target_samples)}
     log.finish(head, {**tail, "profiles": profiles}, tmp)
 
 

@@ -3,8 +3,8 @@
 In a worker thread a batch's SQL work (SQLAlchemy building statements for hundreds of rows, and
 the garbage collections its allocations set off) held the GIL for 5-35 ms at a time, and every
 room's keystrokes waited for it: most of Rivendell's tail latency at 200 typing rooms. In a
-child process the batch competes only for a CPU, where the kernel lets the event loop in first
-(the child runs only on CPU time nothing else wants). The child runs ``main`` below: it imports
+child process the batch competes only for a CPU, where the kernel puts the event loop first
+(the child is in its idle scheduling class). The child runs ``main`` below: it imports
 the data layer and nothing of the web app.
 
 Parent and child speak length-prefixed pickles over the child's stdin and stdout, one batch at a
@@ -174,12 +174,14 @@ def _reply(stream: IO[bytes], error: str = "") -> None:
 
 
 def _yield_the_cpu() -> None:
-    """Run only on CPU time nothing else wants.
+    """Let every other task have the CPU first.
 
     At nice 10 the kernel still let this process's bursts (a batch every tenth of a second)
     delay the event loop on the same core: the room's p99 doubled next to the bare server's.
-    Under SCHED_IDLE a waking task preempts it at once. It still gets a sliver of a saturated
-    core, so saves slow down there but go on; their rooms keep every change meanwhile.
+    Under SCHED_IDLE the kernel prefers any other task, though on a core it shares with the
+    event loop it still ran 10-13 ms inside some of the loop's 30-40 ms stalls. It still gets a
+    sliver of a saturated core, so saves slow down there but go on; their rooms keep every
+    change meanwhile.
     """
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))

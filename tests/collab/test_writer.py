@@ -50,13 +50,13 @@ async def test_a_batch_is_stored_by_another_process_with_its_edits(db: Session) 
     ]
 
 
-async def test_the_writer_runs_only_on_cpu_time_nothing_else_wants(db: Session) -> None:
+async def test_the_writer_runs_in_the_kernels_idle_class(db: Session) -> None:
     interview_id, _ = new_interview(db)
     async with DocumentWriter() as writer:
         await writer.write({interview_id: Pending(b"\x01s", "stored")})
         assert writer.pid is not None
-        # The kernel's idle class: a waking event loop preempts it at once (a nice value only
-        # shares the CPU, and its bursts delayed every room's keystrokes).
+        # The kernel's idle class: every other task comes first (a nice value only shares the
+        # CPU, and its bursts delayed every room's keystrokes).
         assert os.sched_getscheduler(writer.pid) == os.SCHED_IDLE
 
 
