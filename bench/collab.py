@@ -1310,9 +1310,7 @@ def servers(
         print(f"servers stopped: {stopped}", file=sys.stderr, flush=True)
 
 
-def verdict(
-    steps: list[dict[str, Any]], samples: dict[str, array[float]], failed: set[str]
-) -> dict[str, Any]:
+def verdict(steps: list[dict[str, Any]], samples: dict[str, array[float]]) -> dict[str, Any]:
     """The target at 200 rooms: Rivendell's p99 < 30 ms and within 1.5x of the bare server's.
 
     Each server runs the step ``--target-trials`` times, interleaved, and the target is read on
@@ -1321,8 +1319,8 @@ def verdict(
     server's p99 are its rare long stalls (the bare server's full garbage collections, 50-150 ms
     each, came 0.9-16 s apart), so one trial's p99 depends on how many of them fell inside it:
     the same server's varied over 50-fold between consecutive runs. The medians of the trials'
-    p99s, and every trial's pair, are listed too. A server with a trial that ``failed`` to
-    finish has an infinite p99.
+    p99s, and every trial's pair, are listed too. A server with a trial that failed to finish
+    has an infinite p99.
     """
     p99s: dict[str, dict[int, float]] = {}
     for step in steps:
@@ -1332,8 +1330,9 @@ def verdict(
     if len(p99s) < 2 or not all(samples.get(name) for name in ("rivendell", "bare")):
         return {"measured": False}
     pooled = {name: summary(samples[name]) for name in ("rivendell", "bare")}
-    for name in failed & set(pooled):
-        pooled[name]["p99"] = float("inf")
+    for step in steps:
+        if step["workload"] == TARGET_LABEL and "failed" in step:
+            pooled[step["server"]]["p99"] = float("inf")
     ours, theirs = pooled["rivendell"]["p99"], pooled["bare"]["p99"]
     ratio = ours / theirs if theirs else float("inf")
     medians = {name: statistics.median(p99s[name].values()) for name in ("rivendell", "bare")}
@@ -1386,10 +1385,8 @@ class RunLog:
     dead: set[str] = field(default_factory=set)
     stopped: dict[str, str] = field(default_factory=dict)
     interrupted: str | None = None
-    # The target step's client-to-client latencies (s), every trial's, by server; a server
-    # with a trial that failed to finish has none (its p99 is unknown, so not met).
+    # The target step's client-to-client latencies (s), every trial's, by server.
     target_samples: dict[str, array[float]] = field(default_factory=dict)
-    target_failed: set[str] = field(default_factory=set)
 
     def should_run(self, name: str, label: str, rooms: int) -> bool:
         """Whether to run a step: not on a dead server, nor past the time budget, nor past a
@@ -1416,8 +1413,6 @@ class RunLog:
             pooled.extend(samples)
             # An update that never arrived is later than any that did.
             pooled.extend([float("inf")] * step.get("deliveries_missing", 0))
-            if "failed" in step:
-                self.target_failed.add(server.name)
         self.steps.append(step)
         if step["rooms"] > 1 and step["saturated"]:
             self.saturated.add(server.name)
@@ -1555,7 +1550,7 @@ def main() -> None:
     }
     tail = {
         "arrivals": arrival_results,
-        "target_200_rooms": verdict(log.steps, log.target_samples, log.target_failed),
+        "target_200_rooms": verdict(log.steps, log.target_samples),
     }
     log.finish(head, {**tail, "profiles": profiles}, tmp)
 
